@@ -1,0 +1,69 @@
+// The incremental, sans-I/O decoder (spec §4.1): fed whatever chunks the network delivers, it
+// yields each message as soon as its last byte arrives. Transport code is a loop around it:
+//
+//     for (std::string_view data = chunk;;) {
+//         tcpchat::Step step = decoder.feed(data);
+//         data.remove_prefix(step.consumed);
+//         if (step.status == tcpchat::Status::message) handle(step.message);
+//         else if (step.status == tcpchat::Status::error) { report(step.error); break; }
+//         else break; // need_more: read the next chunk
+//     }
+//     // at end of stream: decoder.finish() until it returns Status::end or Status::error
+//
+// A complete message in the input is decoded in place (its views point into the input); only the
+// unfinished tail of a chunk is copied, into a buffer that is reused, so steady-state decoding
+// does not allocate. Limits are enforced while bytes arrive, before the message is complete.
+#pragma once
+
+#include "tcpchat/decode.hpp"
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace tcpchat {
+
+class StreamDecoder {
+public:
+    explicit StreamDecoder(Context context = Context::request, DecodeOptions options = {});
+
+    // Consumes bytes of `input` until a message is complete, an error is found, or `input` is used
+    // up (Status::need_more, consumed == input.size()). After a message, call again with the rest
+    // of the input, even when it is empty: bytes already taken may hold further messages. A
+    // message's views stay valid until the next call on this decoder, and no longer than `input`
+    // does. After an error, every call returns that error again and consumes nothing.
+    [[nodiscard]] Step feed(std::string_view input);
+
+    // The peer closed the connection. Returns a message completed by the end of the stream
+    // (call again), Status::end if nothing was pending, or Errc::truncated inside a message.
+    [[nodiscard]] Step finish();
+
+    // The context for the next message: chat_open becomes chat once CHAT was decoded.
+    [[nodiscard]] Context context() const noexcept { return context_; }
+    // Stream offset of the next byte to consume (the sum of all `consumed` so far).
+    [[nodiscard]] std::uint64_t offset() const noexcept { return offset_ + pending_.size(); }
+    // True when no byte of a further message is buffered.
+    [[nodiscard]] bool idle() const noexcept { return pending_.size() == yielded_; }
+    [[nodiscard]] const DecodeOptions& options() const noexcept { return options_; }
+
+    // Starts a new stream in `context`, keeping the buffer's capacity.
+    void reset(Context context);
+
+private:
+    Step fail(DecodeError error, std::size_t consumed);
+    Step yield(Step step, std::size_t consumed);
+    void drop_yielded();
+
+    Context context_;
+    DecodeOptions options_;
+    std::string pending_;        // bytes of an unfinished message (and what followed it)
+    std::size_t yielded_ = 0;    // bytes at the front of pending_ that made the last message
+    std::size_t line_start_ = 0; // where the last line in pending_ starts
+    bool dirty_ = false;         // pending_ changed since it was last decoded
+    std::uint64_t offset_ = 0;   // stream offset of pending_[0], or of the next input byte
+    bool quit_seen_ = false;
+    std::optional<DecodeError> failed_;
+};
+
+} // namespace tcpchat

@@ -1,0 +1,683 @@
+// Decoding: the grammar plus the actions that turn matches into Message values and enforce the
+// per-message rules (spec §5), the leniencies (spec §9.2) and the limits (spec §7).
+//
+// Errors inside the parse are thrown as `Failure` and caught in parse_one(): nothing throws
+// across the codec's API. A complete, valid message throws nothing and allocates nothing.
+#include "parse.hpp"
+
+#include "tcpchat/grammar.hpp"
+
+#include <algorithm>
+#include <array>
+#include <cstdint>
+#include <optional>
+
+namespace tcpchat {
+namespace {
+
+namespace pegtl = tao::pegtl;
+namespace g = tcpchat::grammar;
+
+// An input over a byte range that remembers whether a rule asked for bytes past its end: a
+// result reached that way may change when more bytes arrive (spec §4.1), so it is provisional.
+class Input : public pegtl::memory_input<pegtl::tracking_mode::lazy, pegtl::eol::crlf> {
+    using base = pegtl::memory_input<pegtl::tracking_mode::lazy, pegtl::eol::crlf>;
+
+public:
+    Input(const char* begin, const char* end) : base(begin, end, "") {}
+
+    [[nodiscard]] bool empty() const noexcept {
+        const bool e = base::empty();
+        reached_end_ = reached_end_ || e;
+        return e;
+    }
+    [[nodiscard]] std::size_t size(std::size_t amount = 0) const noexcept {
+        const std::size_t s = base::size(amount);
+        reached_end_ = reached_end_ || s < amount;
+        return s;
+    }
+    [[nodiscard]] bool reached_end() const noexcept { return reached_end_; }
+
+private:
+    mutable bool reached_end_ = false;
+};
+
+struct Failure {
+    Errc code;
+    const char* at;
+    std::string_view expected;
+};
+
+enum class Method : std::uint8_t { none, register_, regack, bridge, bridgeack, chat, quit, error };
+
+// Header fields in canonical order (spec §4.3): the enumerator order is the order a strict
+// receiver requires.
+enum class Field : std::uint8_t { client_id, ip, port, status, code, reason };
+constexpr std::uint8_t bit(Field f) { return std::uint8_t(1U << unsigned(f)); }
+constexpr std::uint8_t contact_bits = bit(Field::client_id) | bit(Field::ip) | bit(Field::port);
+
+constexpr std::array<std::string_view, 6> field_names = {"clientID", "IP", "Port",
+                                                         "Status",   "Code", "Reason"};
+
+// The headers each message has (spec §5), and which of them are required.
+constexpr std::uint8_t fields_of(Method m) {
+    switch (m) {
+    case Method::register_:
+    case Method::bridgeack:
+    case Method::chat:
+        return contact_bits;
+    case Method::regack:
+        return contact_bits | bit(Field::status);
+    case Method::bridge:
+        return bit(Field::client_id);
+    case Method::error:
+        return bit(Field::code) | bit(Field::reason);
+    default:
+        return 0;
+    }
+}
+constexpr std::uint8_t required_of(Method m) {
+    return m == Method::regack ? contact_bits : fields_of(m);
+}
+
+// Which methods each context receives (spec §6).
+constexpr bool allowed_in(Method m, Context c) {
+    switch (c) {
+    case Context::request:
+        return m == Method::register_ || m == Method::bridge;
+    case Context::response:
+        return m == Method::regack || m == Method::bridgeack || m == Method::error;
+    case Context::chat_open:
+        return m == Method::chat;
+    case Context::chat:
+        return false;
+    }
+    return false;
+}
+
+struct ParseState {
+    ParseState(const DecodeOptions& o, Context c, const char* b)
+        : options(o), context(c), begin(b), line_start(b) {}
+
+    const DecodeOptions& options;
+    Context context;
+    const char* begin;
+    const char* line_start;
+
+    Method method = Method::none;
+    std::size_t headers = 0;
+    std::uint8_t seen = 0;
+    int last_field = -1;
+    bool ignoring = false;        // inside a header this message does not have (lenient)
+    const char* value_at = nullptr;
+    const char* blank_at = nullptr;
+    std::array<const char*, 6> value_pos{};
+
+    std::string_view id, host, reason;
+    std::uint16_t port = 0;
+    std::uint16_t code = 0;
+    bool status = false;
+
+    Message result;
+
+    [[nodiscard]] bool allows(Leniency l) const noexcept {
+        return tcpchat::allows(options.leniency, l);
+    }
+};
+
+// The first limit a byte range proves exceeded, if any (spec §7): `at` is where parsing stopped
+// (an error's position, or the end of the bytes when more are needed).
+std::optional<Failure> limit_exceeded(const ParseState& st, const char* at, bool at_data_end) {
+    const Limits& lim = st.options.limits;
+    const char* content_end = at;
+    if (at_data_end && content_end > st.line_start && content_end[-1] == '\r') {
+        --content_end; // the CR of a CRLF whose LF has not arrived
+    }
+    std::optional<Failure> found;
+    // An error before the current line (a header found missing at the end, say) is about the
+    // message, not the line.
+    if (at >= st.line_start && std::size_t(content_end - st.line_start) > lim.line_length) {
+        found = Failure{Errc::line_too_long, st.line_start + lim.line_length,
+                        "a line of at most MAX-LINE bytes"};
+    }
+    const std::size_t seen = std::size_t(at - st.begin) + (at_data_end ? 0 : 1);
+    if (seen > lim.message_size) {
+        const char* where = st.begin + lim.message_size;
+        if (!found || where < found->at) {
+            found = Failure{Errc::message_too_large, where, "a message of at most MAX-MESSAGE bytes"};
+        }
+    }
+    return found;
+}
+
+// --- actions ------------------------------------------------------------------------------
+
+template <typename Rule>
+struct action : pegtl::nothing<Rule> {};
+
+// Every CRLF that ends a line of a framed message or a text line (spec §7: limits per line).
+struct on_line_end {
+    template <typename ActionInput>
+    static void apply(const ActionInput& in, ParseState& st) {
+        const char* cr = in.begin();
+        const char* next = in.end();
+        const Limits& lim = st.options.limits;
+        std::optional<Failure> found;
+        if (std::size_t(cr - st.line_start) > lim.line_length) {
+            found = Failure{Errc::line_too_long, st.line_start + lim.line_length,
+                            "a line of at most MAX-LINE bytes"};
+        }
+        if (std::size_t(next - st.begin) > lim.message_size) {
+            const char* where = st.begin + lim.message_size;
+            if (!found || where < found->at) {
+                found = Failure{Errc::message_too_large, where,
+                                "a message of at most MAX-MESSAGE bytes"};
+            }
+        }
+        if (found) {
+            throw *found;
+        }
+        st.line_start = next;
+    }
+};
+
+template <>
+struct action<g::method_token> {
+    template <typename ActionInput>
+    static void apply(const ActionInput& in, ParseState& st) {
+        const std::string_view m = in.string_view();
+        st.method = m == "REGISTER"    ? Method::register_
+                    : m == "REGACK"    ? Method::regack
+                    : m == "BRIDGE"    ? Method::bridge
+                    : m == "BRIDGEACK" ? Method::bridgeack
+                    : m == "CHAT"      ? Method::chat
+                    : m == "QUIT"      ? Method::quit
+                                       : Method::error;
+        if (!allowed_in(st.method, st.context)) {
+            throw Failure{Errc::unexpected_method, in.begin(),
+                          st.context == Context::request     ? "REGISTER or BRIDGE"
+                          : st.context == Context::response  ? "REGACK, BRIDGEACK or ERROR"
+                                                             : "CHAT"};
+        }
+    }
+};
+template <>
+struct action<g::method_end> : on_line_end {};
+
+template <>
+struct action<g::header_start> {
+    template <typename ActionInput>
+    static void apply(const ActionInput& /*in*/, ParseState& st) {
+        if (++st.headers > st.options.limits.header_count) {
+            throw Failure{Errc::too_many_headers, st.line_start,
+                          "at most MAX-HEADERS header lines"};
+        }
+    }
+};
+
+template <>
+struct action<g::field_sep> {
+    template <typename ActionInput>
+    static void apply(const ActionInput& in, ParseState& st) {
+        const std::size_t ws = in.size() - 1;
+        const bool canonical = ws == 1 && in.begin()[1] == ' ';
+        const bool ok = canonical || (ws == 0 ? st.allows(Leniency::optional_space)
+                                              : st.allows(Leniency::extra_whitespace));
+        if (!ok) {
+            throw Failure{Errc::bad_separator, in.begin() + 1, "exactly one space after ':'"};
+        }
+    }
+};
+
+template <>
+struct action<g::trailing_ows> {
+    template <typename ActionInput>
+    static void apply(const ActionInput& in, ParseState& st) {
+        if (in.size() != 0 && !st.allows(Leniency::extra_whitespace)) {
+            throw Failure{Errc::trailing_whitespace, in.begin(), "CRLF right after the value"};
+        }
+    }
+};
+
+// A known header's name and separator: is it one this message has, and in order?
+template <Field F>
+struct on_key {
+    template <typename ActionInput>
+    static void apply(const ActionInput& in, ParseState& st) {
+        st.value_at = in.end();
+        if ((fields_of(st.method) & bit(F)) == 0) {
+            if (!st.allows(Leniency::unknown_headers)) {
+                throw Failure{Errc::unknown_header, st.line_start, "a header of this message"};
+            }
+            st.ignoring = true;
+            return;
+        }
+        st.ignoring = false;
+        if ((st.seen & bit(F)) != 0) {
+            throw Failure{Errc::duplicate_header, st.line_start, "each header at most once"};
+        }
+        if (int(F) < st.last_field && !st.allows(Leniency::any_order)) {
+            throw Failure{Errc::header_order, st.line_start, "headers in canonical order"};
+        }
+        st.seen |= bit(F);
+        st.last_field = std::max(st.last_field, int(F));
+        st.value_pos[std::size_t(F)] = in.end();
+    }
+};
+template <>
+struct action<g::client_id_key> : on_key<Field::client_id> {};
+template <>
+struct action<g::ip_key> : on_key<Field::ip> {};
+template <>
+struct action<g::port_key> : on_key<Field::port> {};
+template <>
+struct action<g::status_key> : on_key<Field::status> {};
+template <>
+struct action<g::code_key> : on_key<Field::code> {};
+template <>
+struct action<g::reason_key> : on_key<Field::reason> {};
+
+template <>
+struct action<g::extension_key> {
+    template <typename ActionInput>
+    static void apply(const ActionInput& /*in*/, ParseState& st) {
+        if (!st.allows(Leniency::unknown_headers)) {
+            throw Failure{Errc::unknown_header, st.line_start, "a header of this message"};
+        }
+    }
+};
+
+template <>
+struct action<g::client_id> {
+    template <typename ActionInput>
+    static void apply(const ActionInput& in, ParseState& st) {
+        if (st.ignoring) {
+            return;
+        }
+        if (in.size() > st.options.limits.id_length) {
+            throw Failure{Errc::id_too_long, in.begin() + st.options.limits.id_length,
+                          "a clientID of at most MAX-ID bytes"};
+        }
+        st.id = in.string_view();
+    }
+};
+
+template <>
+struct action<g::ip> {
+    template <typename ActionInput>
+    static void apply(const ActionInput& in, ParseState& st) {
+        if (!st.ignoring) {
+            st.host = in.string_view();
+        }
+    }
+};
+
+template <>
+struct action<g::port> {
+    template <typename ActionInput>
+    static void apply(const ActionInput& in, ParseState& st) {
+        const std::string_view digits = in.string_view();
+        std::uint32_t value = 0;
+        for (const char c : digits.substr(digits.size() > 5 ? digits.size() - 5 : 0)) {
+            value = value * 10 + std::uint32_t(c - '0');
+        }
+        const std::size_t significant = digits.find_first_not_of('0');
+        const bool too_long = significant != std::string_view::npos && digits.size() - significant > 5;
+        const bool leading_zero = digits.size() > 1 && digits[0] == '0';
+        if (too_long || value == 0 || value > 65535 ||
+            (leading_zero && !st.allows(Leniency::port_leading_zeros))) {
+            throw Failure{Errc::bad_port, in.begin(), "a port number 1-65535"};
+        }
+        if (!st.ignoring) {
+            st.port = std::uint16_t(value);
+        }
+    }
+};
+
+template <>
+struct action<g::status> {
+    template <typename ActionInput>
+    static void apply(const ActionInput& /*in*/, ParseState& st) {
+        if (!st.ignoring) {
+            st.status = true;
+        }
+    }
+};
+
+template <>
+struct action<g::code> {
+    template <typename ActionInput>
+    static void apply(const ActionInput& in, ParseState& st) {
+        const char* p = in.begin();
+        if (!st.ignoring) {
+            st.code = std::uint16_t((p[0] - '0') * 100 + (p[1] - '0') * 10 + (p[2] - '0'));
+        }
+    }
+};
+
+template <>
+struct action<g::reason> {
+    template <typename ActionInput>
+    static void apply(const ActionInput& in, ParseState& st) {
+        std::string_view text = in.string_view();
+        const std::size_t last = text.find_last_not_of(" \t");
+        const std::size_t keep = last == std::string_view::npos ? 0 : last + 1;
+        if (keep != text.size() && !st.allows(Leniency::extra_whitespace)) {
+            throw Failure{Errc::trailing_whitespace, in.begin() + keep, "CRLF right after the value"};
+        }
+        if (!st.ignoring) {
+            st.reason = text.substr(0, keep);
+        }
+    }
+};
+
+// The CRLF ending a known header: line limits, then an empty value where none is allowed.
+template <Field F>
+struct on_field_end {
+    template <typename ActionInput>
+    static void apply(const ActionInput& in, ParseState& st) {
+        const bool empty = st.value_at == in.begin(); // field-sep took any whitespace
+        on_line_end::apply(in, st);
+        if (empty && !st.ignoring && st.method != Method::bridgeack) {
+            throw Failure{Errc::empty_value, st.value_at, "a value"};
+        }
+        st.ignoring = false;
+    }
+};
+template <>
+struct action<g::client_id_end> : on_field_end<Field::client_id> {};
+template <>
+struct action<g::ip_end> : on_field_end<Field::ip> {};
+template <>
+struct action<g::port_end> : on_field_end<Field::port> {};
+template <>
+struct action<g::status_end> : on_line_end {};
+template <>
+struct action<g::code_end> : on_line_end {};
+template <>
+struct action<g::reason_end> : on_line_end {};
+template <>
+struct action<g::extension_end> : on_line_end {};
+
+template <>
+struct action<g::blank_line> {
+    template <typename ActionInput>
+    static void apply(const ActionInput& in, ParseState& st) {
+        st.blank_at = in.begin();
+        on_line_end::apply(in, st);
+    }
+};
+
+// A complete framed message: required headers present, then the value (spec §5).
+struct on_framed_message {
+    template <typename ActionInput>
+    static void apply(const ActionInput& /*in*/, ParseState& st) {
+        const std::uint8_t missing = required_of(st.method) & std::uint8_t(~st.seen);
+        if (missing != 0) {
+            std::size_t f = 0;
+            while ((missing & (1U << f)) == 0) {
+                ++f;
+            }
+            throw Failure{Errc::missing_header, st.blank_at, field_names[f]};
+        }
+        const Contact contact{st.id, st.host, st.port};
+        switch (st.method) {
+        case Method::register_:
+            st.result = Register{contact};
+            break;
+        case Method::regack:
+            st.result = RegAck{contact, st.status};
+            break;
+        case Method::bridge:
+            st.result = Bridge{st.id};
+            break;
+        case Method::bridgeack: {
+            const bool id = !st.id.empty();
+            const bool host = !st.host.empty();
+            const bool port = st.port != 0;
+            if (id && host && port) {
+                st.result = BridgeAck{contact};
+            } else if (!id && !host && !port) {
+                st.result = BridgeAck{};
+            } else {
+                const Field empty = !id ? Field::client_id : !host ? Field::ip : Field::port;
+                throw Failure{Errc::empty_value, st.value_pos[std::size_t(empty)],
+                              "all three values, or none (the empty BRIDGEACK)"};
+            }
+            break;
+        }
+        case Method::chat:
+            st.result = Chat{contact};
+            break;
+        case Method::error:
+            st.result = ErrorReply{st.code, st.reason};
+            break;
+        default:
+            break;
+        }
+    }
+};
+template <>
+struct action<g::request> : on_framed_message {};
+template <>
+struct action<g::response> : on_framed_message {};
+template <>
+struct action<g::chat_opening> : on_framed_message {};
+
+template <>
+struct action<g::quit_message> {
+    template <typename ActionInput>
+    static void apply(const ActionInput& /*in*/, ParseState& st) {
+        st.result = Quit{};
+    }
+};
+
+template <>
+struct action<g::text_end> : on_line_end {};
+
+// A text line, unstuffed (spec §5.6): `\`+`QUIT` loses one backslash; a bare `QUIT` line that is
+// not the QUIT message is text only under the unstuffed_quit leniency.
+template <>
+struct action<g::text_line> {
+    template <typename ActionInput>
+    static void apply(const ActionInput& in, ParseState& st) {
+        std::string_view text = in.string_view();
+        text.remove_suffix(2);
+        const std::size_t slashes = text.find_first_not_of('\\');
+        if (slashes != std::string_view::npos && text.substr(slashes) == "QUIT") {
+            if (slashes > 0) {
+                text.remove_prefix(1);
+            } else if (!st.allows(Leniency::unstuffed_quit)) {
+                throw Failure{Errc::unstuffed_quit, in.begin(),
+                              "\\QUIT for the text QUIT, or QUIT CRLF CRLF"};
+            }
+        }
+        st.result = Text{text};
+    }
+};
+
+// --- errors -------------------------------------------------------------------------------
+
+// What a failing must<> rule means (spec §8). Unlisted rules are header-line syntax.
+template <typename Rule>
+struct rule_error {
+    static constexpr Errc code = Errc::malformed_header;
+    static constexpr std::string_view expected = "a header line: name \":\" value CRLF";
+};
+template <>
+struct rule_error<g::method_token> {
+    static constexpr Errc code = Errc::unknown_method;
+    static constexpr std::string_view expected = "a method (REGISTER, REGACK, BRIDGE, BRIDGEACK, CHAT, QUIT, ERROR)";
+};
+template <>
+struct rule_error<g::method_end> {
+    static constexpr Errc code = Errc::unknown_method;
+    static constexpr std::string_view expected = "CRLF after the method";
+};
+template <>
+struct rule_error<g::client_id_end> {
+    static constexpr Errc code = Errc::bad_client_id;
+    static constexpr std::string_view expected = "a clientID (visible ASCII, no spaces) then CRLF";
+};
+template <>
+struct rule_error<g::ip_end> {
+    static constexpr Errc code = Errc::bad_ip;
+    static constexpr std::string_view expected = "an IPv4 or IPv6 address then CRLF";
+};
+template <>
+struct rule_error<g::port_end> {
+    static constexpr Errc code = Errc::bad_port;
+    static constexpr std::string_view expected = "a port number 1-65535 then CRLF";
+};
+template <>
+struct rule_error<g::status> {
+    static constexpr Errc code = Errc::bad_status;
+    static constexpr std::string_view expected = "registered";
+};
+template <>
+struct rule_error<g::status_end> : rule_error<g::status> {};
+template <>
+struct rule_error<g::code> {
+    static constexpr Errc code = Errc::bad_code;
+    static constexpr std::string_view expected = "a 3-digit code";
+};
+template <>
+struct rule_error<g::code_end> : rule_error<g::code> {};
+template <>
+struct rule_error<g::blank_line> {
+    static constexpr Errc code = Errc::malformed_header;
+    static constexpr std::string_view expected = "a header line, or the empty line ending the message";
+};
+template <>
+struct rule_error<g::text_end> {
+    static constexpr Errc code = Errc::invalid_byte;
+    static constexpr std::string_view expected = "printable text then CRLF";
+};
+
+template <typename Rule>
+struct control : pegtl::normal<Rule> {
+    template <typename ParseInput, typename... States>
+    [[noreturn]] static void raise(const ParseInput& in, States&&... /*st*/) {
+        const char* p = in.current();
+        const auto byte = static_cast<unsigned char>(*p);
+        Errc code = rule_error<Rule>::code;
+        std::string_view expected = rule_error<Rule>::expected;
+        if (in.empty()) {
+            code = Errc::truncated;
+        } else if (byte == '\n') {
+            code = Errc::bare_lf;
+            expected = "CR before LF";
+        } else if (byte == '\r') {
+            if (in.size(2) >= 2 && p[1] != '\n') {
+                code = Errc::invalid_byte;
+                expected = "LF after CR";
+            }
+        } else if ((byte < 0x20 && byte != '\t') || byte == 0x7F) {
+            code = Errc::invalid_byte;
+        }
+        throw Failure{code, p, expected};
+    }
+};
+
+template <typename Rule>
+bool run(Input& in, ParseState& st) {
+    return pegtl::parse<Rule, action, control>(in, st);
+}
+
+} // namespace
+
+namespace detail {
+
+Step parse_one(Context context, std::string_view bytes, const DecodeOptions& options, bool final) {
+    const char* begin = bytes.data();
+    const char* end = begin + bytes.size();
+    Input in(begin, end);
+    ParseState st(options, context, begin);
+    std::optional<Failure> failure;
+    bool matched = false;
+    try {
+        switch (context) {
+        case Context::request:
+            matched = run<g::request>(in, st);
+            break;
+        case Context::response:
+            matched = run<g::response>(in, st);
+            break;
+        case Context::chat_open:
+            matched = run<g::chat_opening>(in, st);
+            break;
+        case Context::chat:
+            matched = run<g::chat_item>(in, st);
+            break;
+        }
+        if (!matched) {
+            failure = Failure{Errc::malformed_header, in.current(), "a message"};
+        }
+    } catch (const Failure& f) {
+        failure = f;
+    }
+
+    Step step;
+    const bool provisional = in.reached_end() && !final;
+    if (!failure && !provisional) {
+        step.status = Status::message;
+        step.consumed = std::size_t(in.current() - begin);
+        step.message = std::move(st.result);
+        return step;
+    }
+    const char* at = provisional ? end : failure->at;
+    if (const auto limit = limit_exceeded(st, at, provisional)) {
+        failure = limit;
+    } else if (provisional) {
+        step.status = Status::need_more;
+        step.consumed = bytes.size();
+        return step;
+    }
+    if (final && failure->at == end) {
+        failure->code = Errc::truncated;
+    }
+    step.status = Status::error;
+    step.error = DecodeError{failure->code, std::uint64_t(failure->at - begin), failure->expected};
+    return step;
+}
+
+} // namespace detail
+
+Decoded decode(Context context, std::string_view bytes, const DecodeOptions& options) {
+    if (bytes.empty()) {
+        return DecodeError{Errc::truncated, 0, "a message"};
+    }
+    Step step = detail::parse_one(context, bytes, options, true);
+    if (step.status == Status::error) {
+        return step.error;
+    }
+    if (step.consumed != bytes.size()) {
+        return DecodeError{Errc::trailing_data, step.consumed, "the end of the message"};
+    }
+    return std::move(step.message);
+}
+
+StreamResult decode_stream(Context context, std::string_view bytes, const DecodeOptions& options) {
+    StreamResult result;
+    std::size_t offset = 0;
+    bool quit = false;
+    while (offset < bytes.size()) {
+        if (quit) {
+            result.error = DecodeError{Errc::data_after_quit, offset, "nothing after QUIT"};
+            break;
+        }
+        Step step = detail::parse_one(context, bytes.substr(offset), options, true);
+        if (step.status == Status::error) {
+            step.error.offset += offset;
+            result.error = step.error;
+            break;
+        }
+        offset += step.consumed;
+        context = detail::next_context(context, step.message);
+        quit = std::holds_alternative<Quit>(step.message);
+        result.messages.push_back(std::move(step.message));
+    }
+    return result;
+}
+
+} // namespace tcpchat

@@ -1,0 +1,25 @@
+// The one routine every decoder is built on: decode the message at the start of a byte range.
+#pragma once
+
+#include "tcpchat/decode.hpp"
+
+#include <string_view>
+
+namespace tcpchat::detail {
+
+// Decodes the message at the start of `bytes` (spec §4.5) with the grammar of `context`.
+//
+// `final` says whether `bytes` runs to the end of the stream. When it does not, a result that
+// depends on bytes not yet seen is Status::need_more; when it does, it is final (a message cut
+// short is Errc::truncated at the end). A limit is reported as soon as `bytes` prove it exceeded
+// (spec §7), whether or not the message is complete. Offsets are relative to `bytes`.
+[[nodiscard]] Step parse_one(Context context, std::string_view bytes, const DecodeOptions& options,
+                             bool final);
+
+// The context for the message after `m` (spec §6): chat_open becomes chat once CHAT arrived.
+[[nodiscard]] inline Context next_context(Context context, const Message& m) noexcept {
+    return context == Context::chat_open && std::holds_alternative<Chat>(m) ? Context::chat
+                                                                            : context;
+}
+
+} // namespace tcpchat::detail
