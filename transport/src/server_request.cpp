@@ -1,0 +1,150 @@
+#include "server_request.hpp"
+
+#include "tcpchat/encode.hpp"
+
+#include <boost/asio/ip/address.hpp>
+#include <type_traits>
+#include <utility>
+#include <variant>
+
+namespace tcpchat::server_request {
+namespace {
+
+std::string str(std::string_view s) {
+    return std::string(s);
+}
+
+Answer reply_with(const Message& reply, std::vector<LogLine> log, const Peer& peer,
+                  const ServerOptions& options) {
+    Answer answer{{}, std::move(log)};
+    if (const std::error_code ec = encode(reply, answer.reply, options.decoding.limits)) {
+        // Only values the codec itself decoded reach here, so this means a bug, not bad input.
+        answer.log.push_back(
+            {LogLevel::error, "cannot encode the reply to " + peer.endpoint + ": " + ec.message()});
+    }
+    return answer;
+}
+
+// The IP header says where the client wants to be reached; the connection says where the
+// request came from. They differ behind NAT or with --advertise, which is allowed (spec §6.2),
+// but worth a verbose line when debugging a pairing that does not connect.
+void note_address_mismatch(const Contact& contact, const Peer& peer, std::vector<LogLine>& log) {
+    boost::system::error_code ec;
+    const auto header = boost::asio::ip::make_address(std::string(contact.host), ec);
+    const std::string canonical = ec ? str(contact.host) : header.to_string();
+    if (canonical != peer.address) {
+        log.push_back({LogLevel::verbose, "REGISTER: " + str(contact.id) + " IP " +
+                                              str(contact.host) + " differs from source address " +
+                                              peer.address});
+    }
+}
+
+Answer on_register(const Register& request, const Peer& peer, Registry& registry,
+                   const ServerOptions& options) {
+    const Contact& contact = request.self;
+    const RegisterResult result = registry.register_contact(contact, peer.address);
+    if (result.outcome == RegisterOutcome::refused) {
+        return refuse(reply_code::forbidden,
+                      "clientID " + str(contact.id) + " is registered from another address", peer,
+                      options);
+    }
+    std::vector<LogLine> log;
+    log.push_back({LogLevel::info, "REGISTER: " + str(contact.id) + " from " +
+                                       host_port(contact.host, contact.port) + " received"});
+    if (result.outcome == RegisterOutcome::replaced) {
+        log.push_back(
+            {LogLevel::verbose, "REGISTER: " + str(contact.id) + " replaces " +
+                                    host_port(result.previous.host, result.previous.port)});
+    }
+    note_address_mismatch(contact, peer, log);
+    return reply_with(RegAck{contact, options.regack_status}, std::move(log), peer, options);
+}
+
+Answer on_bridge(const Bridge& request, const Peer& peer, Registry& registry,
+                 const ServerOptions& options) {
+    const BridgeResult result = registry.bridge(request.id);
+    switch (result.outcome) {
+    case BridgeOutcome::not_registered:
+        return refuse(reply_code::not_registered,
+                      "clientID " + str(request.id) + " is not registered", peer, options);
+    case BridgeOutcome::waiting:
+        return reply_with(BridgeAck{},
+                          {{LogLevel::info, "BRIDGE: " + str(request.id) + " waiting"}}, peer,
+                          options);
+    case BridgeOutcome::paired:
+        break;
+    }
+    const ContactRecord& other = *result.peer;
+    const ContactRecord& self = result.requester;
+    // Peer first, then requester, as the original server prints it (spec §6.6).
+    std::string line = "BRIDGE: " + other.id + " " + host_port(other.host, other.port) + " " +
+                       self.id + " " + host_port(self.host, self.port);
+    return reply_with(BridgeAck{other.view()}, {{LogLevel::info, std::move(line)}}, peer, options);
+}
+
+} // namespace
+
+Answer answer(const Message& request, const Peer& peer, Registry& registry,
+              const ServerOptions& options) {
+    if (const auto* r = std::get_if<Register>(&request)) {
+        return on_register(*r, peer, registry, options);
+    }
+    if (const auto* b = std::get_if<Bridge>(&request)) {
+        return on_bridge(*b, peer, registry, options);
+    }
+    // The request decoder yields only REGISTER and BRIDGE; this keeps the server safe if that
+    // ever changes.
+    return refuse(reply_code::method_not_allowed,
+                  str(method_name(request)) + " is not a request to the server", peer, options);
+}
+
+Answer refuse(std::uint16_t code, std::string_view reason, const Peer& peer,
+              const ServerOptions& options) {
+    std::vector<LogLine> log;
+    log.push_back({LogLevel::error, "rejected " + peer.endpoint + ": " + str(reason)});
+    return reply_with(ErrorReply{code, reason}, std::move(log), peer, options);
+}
+
+Answer refuse(const DecodeError& error, const Peer& peer, const ServerOptions& options) {
+    return refuse(reply_code_for(error.code), describe(error), peer, options);
+}
+
+std::uint16_t reply_code_for(Errc code) noexcept {
+    switch (code) {
+    case Errc::unexpected_method:
+        return reply_code::method_not_allowed;
+    case Errc::line_too_long:
+    case Errc::too_many_headers:
+    case Errc::message_too_large:
+    case Errc::id_too_long:
+        return reply_code::too_large;
+    default:
+        return reply_code::bad_request;
+    }
+}
+
+std::string describe(const DecodeError& error) {
+    std::string text = str(errc_name(error.code)) + " at byte " + std::to_string(error.offset);
+    if (!error.expected.empty()) {
+        text += " (expected " + str(error.expected) + ")";
+    }
+    return text;
+}
+
+std::string describe(std::chrono::milliseconds duration) {
+    const auto ms = duration.count();
+    std::string text = std::to_string(ms / 1000);
+    if (auto fraction = ms % 1000; fraction != 0) {
+        std::string digits = std::to_string(1000 + fraction).substr(1); // "005", "250"
+        digits.erase(digits.find_last_not_of('0') + 1);
+        text += "." + digits;
+    }
+    return text + " s";
+}
+
+std::string host_port(std::string_view host, std::uint16_t port) {
+    const bool v6 = host.find(':') != std::string_view::npos;
+    return (v6 ? "[" + str(host) + "]" : str(host)) + ":" + std::to_string(port);
+}
+
+} // namespace tcpchat::server_request

@@ -1,0 +1,58 @@
+// What the server answers (spec §6.2-§6.4, §6.6): a decoded request or a refusal in, reply bytes
+// and log lines out. No sockets here; server.cpp only moves these bytes.
+#pragma once
+
+#include "tcpchat/error.hpp"
+#include "tcpchat/message.hpp"
+#include "tcpchat/registry.hpp"
+#include "tcpchat/server.hpp"
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace tcpchat::server_request {
+
+struct LogLine {
+    LogLevel level = LogLevel::info;
+    std::string text;
+};
+
+struct Answer {
+    std::string reply; // the encoded reply; empty when none can be sent
+    std::vector<LogLine> log;
+};
+
+// Who sent the request, as observed on the connection (not the IP header).
+struct Peer {
+    std::string address;  // "127.0.0.1" or "::1" (IPv4-mapped IPv6 shown as IPv4)
+    std::string endpoint; // "127.0.0.1:45678" or "[::1]:45678", for log lines
+};
+
+// Acts on a decoded request via the registry and says what to reply and log.
+[[nodiscard]] Answer answer(const Message& request, const Peer& peer, Registry& registry,
+                            const ServerOptions& options);
+
+// ERROR `code` with `reason`, and the `rejected <peer>: <reason>` line (spec §6.4, §6.6).
+[[nodiscard]] Answer refuse(std::uint16_t code, std::string_view reason, const Peer& peer,
+                            const ServerOptions& options);
+
+// A request that failed to decode: 400, 405 or 413 with the codec's error as reason.
+[[nodiscard]] Answer refuse(const DecodeError& error, const Peer& peer,
+                            const ServerOptions& options);
+
+// The reply code for a decoding error (spec §6.4).
+[[nodiscard]] std::uint16_t reply_code_for(Errc code) noexcept;
+
+// `bad_port at byte 40 (expected a port number 1-65535)`.
+[[nodiscard]] std::string describe(const DecodeError& error);
+
+// `5 s`, `0.2 s`, `1.5 s`: a timeout as the operator configured it.
+[[nodiscard]] std::string describe(std::chrono::milliseconds duration);
+
+// `127.0.0.1:3000`, `[::1]:3000`.
+[[nodiscard]] std::string host_port(std::string_view host, std::uint16_t port);
+
+} // namespace tcpchat::server_request
