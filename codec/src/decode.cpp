@@ -568,7 +568,10 @@ struct control : pegtl::normal<Rule> {
             code = Errc::bare_lf;
             expected = "CR before LF";
         } else if (byte == '\r') {
-            if (in.size(2) >= 2 && p[1] != '\n') {
+            if (in.size(2) < 2) {
+                code = Errc::truncated; // the LF may be on its way
+                ++p;
+            } else if (p[1] != '\n') {
                 code = Errc::invalid_byte;
                 expected = "LF after CR";
             }
@@ -617,20 +620,27 @@ Step parse_one(Context context, std::string_view bytes, const DecodeOptions& opt
         failure = f;
     }
 
+    // A result reached by looking past the end of `bytes` may change with more bytes; the limits
+    // are then judged on everything seen, exactly as when the stream stops at this point.
     Step step;
-    const bool provisional = in.reached_end() && !final;
-    if (!failure && !provisional) {
+    const bool touched_end = in.reached_end();
+    if (!failure && !touched_end) {
         step.status = Status::message;
         step.consumed = std::size_t(in.current() - begin);
         step.message = std::move(st.result);
         return step;
     }
-    const char* at = provisional ? end : failure->at;
-    if (const auto limit = limit_exceeded(st, at, provisional)) {
+    const char* at = touched_end ? end : failure->at;
+    if (const auto limit = limit_exceeded(st, at, touched_end)) {
         failure = limit;
-    } else if (provisional) {
+    } else if (touched_end && !final) {
         step.status = Status::need_more;
         step.consumed = bytes.size();
+        return step;
+    } else if (!failure) {
+        step.status = Status::message;
+        step.consumed = std::size_t(in.current() - begin);
+        step.message = std::move(st.result);
         return step;
     }
     if (final && failure->at == end) {

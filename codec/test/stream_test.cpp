@@ -1,0 +1,170 @@
+// The incremental decoder (spec §4.1): a stream split at every byte position, dripped a byte at
+// a time, or coalesced into one chunk yields the same messages and the same error at the same
+// offset as the one-shot decode of the whole stream.
+#include "test_support.hpp"
+
+#include <gtest/gtest.h>
+
+#include <random>
+
+namespace tcpchat {
+namespace {
+
+using test::chunked;
+using test::one_shot;
+using test::unescape;
+
+struct StreamCase {
+    const char* name;
+    Context context;
+    const char* bytes;
+    std::size_t messages; // messages expected before the end or the error
+    bool error;
+};
+
+// clang-format off
+const StreamCase streams[] = {
+    {"requests", Context::request,
+     R"(REGISTER\r\nclientID: user1\r\nIP: 127.0.0.1\r\nPort: 3000\r\n\r\nBRIDGE\r\nclientID: user1\r\n\r\n)"
+     R"(REGISTER\r\nPort:3001\r\nIP: ::1\r\nclientID: user2\r\nX-Extra: yes\r\n\r\nBRIDGE\r\nclientID: user2\r\n\r\n)", 4, false},
+    {"responses", Context::response,
+     R"(REGACK\r\nclientID: user1\r\nIP: 127.0.0.1\r\nPort: 3000\r\n\r\nBRIDGEACK\r\nclientID: \r\nIP: \r\nPort: \r\n\r\n)"
+     R"(REGACK\r\nclientID: u\r\nIP: 1.2.3.4\r\nPort: 3\r\nStatus: registered\r\n\r\nERROR\r\nCode: 503\r\nReason: busy\r\n\r\n)", 4, false},
+    {"chat_session", Context::chat_open,
+     R"(CHAT\r\nclientID: user2\r\nIP: 127.0.0.1\r\nPort: 3001\r\n\r\nhello\r\n\r\n\\QUIT\r\nQUIT\r\nok\r\nsee you\r\nQUIT\r\n\r\n)", 8, false},
+    {"chat_then_garbage_after_quit", Context::chat, R"(bye\r\nQUIT\r\n\r\nmore\r\n)", 2, true},
+    {"error_mid_stream", Context::request, R"(BRIDGE\r\nclientID: a\r\n\r\nBRIDGE\r\nclientID: b c\r\n\r\n)", 1, true},
+    {"bare_lf_mid_stream", Context::chat, R"(one\r\ntwo\nthree\r\n)", 1, true},
+    {"cut_off", Context::request, R"(BRIDGE\r\nclientID: a\r\n\r\nREGISTER\r\nclientID: b\r\n)", 1, true},
+    {"quit_text_at_end", Context::chat, R"(QUIT\r\n)", 1, false},
+    {"short_lines", Context::chat, R"(a\r\nQ\r\nQU\r\nQUI\r\nQUITE\r\n\r\n)", 6, false},
+};
+// clang-format on
+
+class Split : public ::testing::TestWithParam<StreamCase> {};
+
+TEST_P(Split, OneShotAsExpected) {
+    const StreamCase& c = GetParam();
+    const auto expected = one_shot(c.context, unescape(c.bytes));
+    EXPECT_EQ(expected.messages.size(), c.messages) << expected;
+    EXPECT_EQ(expected.error.has_value(), c.error) << expected;
+}
+
+TEST_P(Split, AtEveryPosition) {
+    const StreamCase& c = GetParam();
+    const std::string bytes = unescape(c.bytes);
+    const auto expected = one_shot(c.context, bytes);
+    for (std::size_t cut = 0; cut <= bytes.size(); ++cut) {
+        ASSERT_EQ(chunked(c.context, bytes, {cut}), expected) << "split at " << cut;
+    }
+}
+
+TEST_P(Split, AtEveryPairOfPositions) {
+    const StreamCase& c = GetParam();
+    const std::string bytes = unescape(c.bytes);
+    const auto expected = one_shot(c.context, bytes);
+    for (std::size_t a = 0; a <= bytes.size(); a += 3) {
+        for (std::size_t b = a; b <= bytes.size(); b += 5) {
+            ASSERT_EQ(chunked(c.context, bytes, {a, b}), expected) << "split at " << a << ", " << b;
+        }
+    }
+}
+
+TEST_P(Split, OneByteAtATime) {
+    const StreamCase& c = GetParam();
+    const std::string bytes = unescape(c.bytes);
+    std::vector<std::size_t> cuts;
+    for (std::size_t i = 1; i < bytes.size(); ++i) {
+        cuts.push_back(i);
+    }
+    EXPECT_EQ(chunked(c.context, bytes, cuts), one_shot(c.context, bytes));
+}
+
+TEST_P(Split, RandomChunks) {
+    const StreamCase& c = GetParam();
+    const std::string bytes = unescape(c.bytes);
+    const auto expected = one_shot(c.context, bytes);
+    std::mt19937 rng(42);
+    for (int round = 0; round < 200; ++round) {
+        std::vector<std::size_t> cuts;
+        for (std::size_t at = 0; at < bytes.size();) {
+            at += 1 + rng() % 20;
+            if (at < bytes.size()) {
+                cuts.push_back(at);
+            }
+        }
+        ASSERT_EQ(chunked(c.context, bytes, cuts), expected) << "round " << round;
+    }
+}
+
+INSTANTIATE_TEST_SUITE_P(Streams, Split, ::testing::ValuesIn(streams),
+                         [](const auto& info) { return std::string(info.param.name); });
+
+// Many messages in one chunk are decoded in place, with the right offsets.
+TEST(StreamDecoder, CoalescedMessagesInOneChunk) {
+    std::string stream;
+    for (int i = 0; i < 1000; ++i) {
+        stream += "BRIDGE\r\nclientID: user" + std::to_string(i) + "\r\n\r\n";
+    }
+    StreamDecoder decoder(Context::request);
+    std::string_view data = stream;
+    int n = 0;
+    for (;;) {
+        const Step step = decoder.feed(data);
+        data.remove_prefix(step.consumed);
+        if (step.status != Status::message) {
+            EXPECT_EQ(step.status, Status::need_more);
+            break;
+        }
+        EXPECT_EQ(std::get<Bridge>(step.message).id, "user" + std::to_string(n));
+        ++n;
+    }
+    EXPECT_EQ(n, 1000);
+    EXPECT_EQ(decoder.offset(), stream.size());
+    EXPECT_TRUE(decoder.idle());
+    EXPECT_EQ(decoder.finish().status, Status::end);
+}
+
+TEST(StreamDecoder, ContextMovesFromChatOpenToChat) {
+    StreamDecoder decoder(Context::chat_open);
+    const std::string chat = "CHAT\r\nclientID: b\r\nIP: 1.2.3.4\r\nPort: 9\r\n\r\nCHAT\r\n";
+    std::string_view data = chat;
+    Step step = decoder.feed(data);
+    ASSERT_EQ(step.status, Status::message);
+    EXPECT_EQ(decoder.context(), Context::chat);
+    data.remove_prefix(step.consumed);
+    step = decoder.feed(data);
+    ASSERT_EQ(step.status, Status::message);
+    EXPECT_EQ(std::get<Text>(step.message).text, "CHAT"); // a second CHAT is just text
+}
+
+TEST(StreamDecoder, ErrorIsSticky) {
+    StreamDecoder decoder(Context::request);
+    Step step = decoder.feed("NOPE\r\n");
+    ASSERT_EQ(step.status, Status::error);
+    EXPECT_EQ(step.error.code, Errc::unknown_method);
+    step = decoder.feed("BRIDGE\r\nclientID: a\r\n\r\n");
+    EXPECT_EQ(step.status, Status::error);
+    EXPECT_EQ(step.consumed, 0U);
+    decoder.reset(Context::request);
+    EXPECT_EQ(decoder.feed("BRIDGE\r\nclientID: a\r\n\r\n").status, Status::message);
+}
+
+// A text line `QUIT` could still become the QUIT message until the next two bytes arrive.
+TEST(StreamDecoder, WaitsForTheByteThatTellsQuitFromText) {
+    StreamDecoder decoder(Context::chat);
+    EXPECT_EQ(decoder.feed("QUIT\r\n").status, Status::need_more);
+    const Step step = decoder.feed("\r\n");
+    ASSERT_EQ(step.status, Status::message);
+    EXPECT_TRUE(std::holds_alternative<Quit>(step.message));
+}
+
+TEST(StreamDecoder, ShortLineIsYieldedAtOnce) {
+    StreamDecoder decoder(Context::chat);
+    const Step step = decoder.feed("ok\r\n");
+    ASSERT_EQ(step.status, Status::message);
+    EXPECT_EQ(std::get<Text>(step.message).text, "ok");
+}
+
+} // namespace
+} // namespace tcpchat
