@@ -1,0 +1,221 @@
+// tcp-chat-conformance: holds a codec, a server or a client to the golden transcripts
+// (spec/transcript-format.md §T.9), and records new ones (§T.10).
+#include "tcpchat/conformance.hpp"
+#include "tcpchat/version.hpp"
+
+#include <CLI/CLI.hpp>
+
+#include <charconv>
+#include <cstdlib>
+#include <fstream>
+#include <iostream>
+#include <unistd.h>
+
+namespace {
+
+namespace tc = tcpchat::conformance;
+
+struct Common {
+    std::vector<std::string> paths;
+    std::vector<std::string> filters;
+    std::string cases_dir;
+    bool list = false;
+    int timeout_ms = 0;
+    std::string junit;
+    std::string json;
+    bool no_color = false;
+};
+
+void add_common(CLI::App& app, Common& c) {
+    app.add_option("PATH", c.paths, "Case files or directories (default: the shipped suite)");
+    app.add_option("--filter,-f", c.filters,
+                   "Run only cases whose name contains this text or that cite this section "
+                   "(e.g. 6.3 or §6); repeatable");
+    app.add_option("--cases", c.cases_dir,
+                   "The suite's directory when no PATH is given (default: $TCPCHAT_CONFORMANCE_CASES "
+                   "or the source tree's conformance/cases)");
+    app.add_flag("--list,-l", c.list, "List the selected cases and exit");
+    app.add_option("--timeout", c.timeout_ms,
+                   "Milliseconds each expectation may wait (default 5000; a case's Timeout can raise "
+                   "it)")
+        ->check(CLI::PositiveNumber);
+    app.add_option("--junit", c.junit, "Also write a JUnit XML report to FILE");
+    app.add_option("--json", c.json, "Also write a JSON report to FILE");
+    app.add_flag("--no-color", c.no_color, "No colours (also when NO_COLOR is set or not a TTY)");
+}
+
+bool split_host_port(const std::string& text, std::string& host, std::uint16_t& port) {
+    const auto colon = text.rfind(':');
+    if (colon == std::string::npos || colon + 1 == text.size()) {
+        return false;
+    }
+    host = text.substr(0, colon);
+    if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
+        host = host.substr(1, host.size() - 2);
+    }
+    unsigned value = 0;
+    const char* first = text.data() + colon + 1;
+    const char* last = text.data() + text.size();
+    const auto [p, ec] = std::from_chars(first, last, value);
+    if (ec != std::errc{} || p != last || value == 0 || value > 65535 || host.empty()) {
+        return false;
+    }
+    port = std::uint16_t(value);
+    return true;
+}
+
+int run(tc::Mode mode, const Common& common, tc::LiveOptions live, const std::string& target) {
+    std::vector<std::string> paths = common.paths;
+    if (paths.empty()) {
+        paths.push_back(common.cases_dir.empty() ? tc::default_cases_dir() : common.cases_dir);
+    }
+    const tc::Suite suite = tc::load_suite(paths);
+    for (const tc::LoadError& e : suite.errors) {
+        std::cerr << e.path << ":" << e.error.line << ":" << e.error.column << ": "
+                  << e.error.message << "\n";
+    }
+    if (!suite.errors.empty()) {
+        std::cerr << suite.errors.size() << " transcript(s) could not be read\n";
+        return 2;
+    }
+    std::vector<const tc::Case*> cases;
+    for (const tc::Case& c : suite.cases) {
+        if (tc::selected(c, mode, common.filters)) {
+            cases.push_back(&c);
+        }
+    }
+    if (common.list) {
+        tc::print_list(std::cout, cases);
+        return 0;
+    }
+    if (common.timeout_ms > 0) {
+        live.timeout = std::chrono::milliseconds(common.timeout_ms);
+    }
+    if (live.run_id.empty()) {
+        live.run_id = tc::make_run_id();
+    }
+
+    const std::string mode_name(tcpchat::transcript::mode_name(mode));
+    std::string heading = "tcp-chat-conformance " + std::string(tcpchat::project_version) + ": " +
+                          mode_name + " mode";
+    if (!target.empty()) {
+        heading += ", " + target;
+    }
+    heading += ", " + std::to_string(cases.size()) + " cases";
+    if (mode == tc::Mode::server) {
+        heading += ", run " + live.run_id;
+    }
+    std::cout << heading << "\n\n" << std::flush;
+
+    std::vector<tc::CaseResult> results;
+    for (const tc::Case* c : cases) {
+        switch (mode) {
+        case tc::Mode::codec: results.push_back(tc::run_codec(*c)); break;
+        case tc::Mode::server: results.push_back(tc::run_server(*c, live)); break;
+        case tc::Mode::client: results.push_back(tc::run_client(*c, live)); break;
+        }
+    }
+
+    const char* no_color = std::getenv("NO_COLOR");
+    tc::ReportOptions report;
+    report.color = !common.no_color && (no_color == nullptr || *no_color == 0) &&
+                   isatty(STDOUT_FILENO) != 0;
+    tc::print_report(std::cout, results, report);
+    bool ok = true;
+    if (!common.junit.empty()) {
+        std::ofstream out(common.junit);
+        tc::write_junit(out, results, mode_name);
+        ok = ok && bool(out);
+    }
+    if (!common.json.empty()) {
+        std::ofstream out(common.json);
+        tc::write_json(out, results, mode_name);
+        ok = ok && bool(out);
+    }
+    if (!ok) {
+        std::cerr << "cannot write a report file\n";
+        return 2;
+    }
+    for (const tc::CaseResult& r : results) {
+        if (!r.passed) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+    CLI::App app{"tcp-chat-conformance: holds a TCP-Chat codec, server or client to the golden "
+                 "transcripts of the spec, case by case"};
+    app.set_version_flag("--version", std::string(tcpchat::project_version));
+    app.require_subcommand(1);
+
+    Common codec_common;
+    CLI::App* codec = app.add_subcommand(
+        "codec", "Decode and re-encode every message of the transcripts with our codec");
+    add_common(*codec, codec_common);
+
+    Common server_common;
+    tc::LiveOptions server_live;
+    std::string server_target;
+    CLI::App* server =
+        app.add_subcommand("server", "Play the clients against a live server at HOST:PORT");
+    server->add_option("HOST:PORT", server_target, "The server under test, e.g. 127.0.0.2:5555")
+        ->required();
+    add_common(*server, server_common);
+    server->add_option("--other-address", server_live.other_address,
+                       "Source address for 'connect X server from another address' (default "
+                       "127.0.0.3)");
+    server->add_flag("!--no-drain", server_live.drain,
+                     "Do not empty the server's waiting queue before each case");
+    server->add_option("--run", server_live.run_id, "The ${run} value (default: random)");
+
+    Common client_common;
+    tc::LiveOptions client_live;
+    CLI::App* client = app.add_subcommand(
+        "client", "Run a client in a pseudo-terminal, play the server and its peer");
+    client->add_option("--exec", client_live.exec,
+                       "The client's command line; {id}, {port} and {server} are replaced")
+        ->required();
+    add_common(*client, client_common);
+    client->add_option("--run", client_live.run_id, "The ${run} value (default: random)");
+
+    tc::RecordOptions rec;
+    std::string listen;
+    std::string record_target;
+    CLI::App* record = app.add_subcommand(
+        "record", "Proxy connections to a server and write what passes as a transcript");
+    record->add_option("--listen", listen, "PORT or HOST:PORT to accept connections on")->required();
+    record->add_option("--target", record_target, "HOST:PORT of the server")->required();
+    record->add_option("-o,--output", rec.output, "The transcript file to write")->required();
+    record->add_option("--connections", rec.connections,
+                       "Stop after this many connections (default: run until interrupted)");
+    record->add_option("--title", rec.title, "The transcript's title");
+
+    CLI11_PARSE(app, argc, argv);
+
+    if (*codec) {
+        return run(tc::Mode::codec, codec_common, {}, "");
+    }
+    if (*server) {
+        if (!split_host_port(server_target, server_live.server_host, server_live.server_port)) {
+            std::cerr << "HOST:PORT expected, e.g. 127.0.0.2:5555, not '" << server_target << "'\n";
+            return 2;
+        }
+        return run(tc::Mode::server, server_common, server_live, server_target);
+    }
+    if (*client) {
+        return run(tc::Mode::client, client_common, client_live, "");
+    }
+    if (listen.find(':') == std::string::npos) {
+        listen = "127.0.0.1:" + listen;
+    }
+    if (!split_host_port(listen, rec.listen_host, rec.listen_port) ||
+        !split_host_port(record_target, rec.target_host, rec.target_port)) {
+        std::cerr << "--listen PORT|HOST:PORT and --target HOST:PORT expected\n";
+        return 2;
+    }
+    return tc::record(rec, std::cerr);
+}
