@@ -1,0 +1,13 @@
+// Heap allocations made by this process: the benchmark binary replaces the global operator new
+// (alloc_count.cpp) so each benchmark can report allocations per decoded message. The target is
+// zero once buffers are warm (issue: "zero heap allocations per decoded message").
+#pragma once
+
+#include <cstdint>
+
+namespace tcpchat::bench {
+
+// Calls of any global operator new so far (all threads).
+[[nodiscard]] std::uint64_t allocations() noexcept;
+
+} // namespace tcpchat::bench
