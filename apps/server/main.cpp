@@ -1,0 +1,121 @@
+// tcp-chat-server: the rendezvous server (spec §6). Started like the original,
+// `tcp-chat-server --port=5555`, it listens on 127.0.0.2 so that the documented client invocation
+// `--server=127.0.0.2:5555` reaches it.
+#include "tcpchat/registry.hpp"
+#include "tcpchat/server.hpp"
+#include "tcpchat/version.hpp"
+
+#include <CLI/CLI.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/address.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <chrono>
+#include <cmath>
+#include <csignal>
+#include <cstdio>
+#include <string>
+#include <string_view>
+
+namespace {
+
+std::chrono::milliseconds to_milliseconds(double seconds) {
+    return std::chrono::milliseconds(std::llround(seconds * 1000.0));
+}
+
+std::string host_port(const std::string& host, unsigned port) {
+    const bool v6 = host.find(':') != std::string::npos;
+    return (v6 ? "[" + host + "]" : host) + ":" + std::to_string(port);
+}
+
+// Each line is flushed at once: stdout is often a pipe (a log file, a test, `| tee`).
+void print_line(tcpchat::LogLevel /*level*/, std::string_view line) {
+    std::fwrite(line.data(), 1, line.size(), stdout);
+    std::fputc('\n', stdout);
+    std::fflush(stdout);
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+    tcpchat::ServerOptions options;
+    tcpchat::RegistryPolicy policy;
+    double read_timeout = 5.0;
+    double wait_timeout = 600.0;
+    bool strict = false;
+    bool verbose = false;
+    bool quiet = false;
+
+    CLI::App app{"TCP-Chat rendezvous server: registers clients and pairs them for a chat.",
+                 "tcp-chat-server"};
+    app.option_defaults()->always_capture_default();
+    app.set_version_flag("--version", "tcp-chat-server " + std::string(tcpchat::project_version) +
+                                          " (TCP-Chat protocol " +
+                                          std::string(tcpchat::protocol_version) + ")");
+    app.add_option("--port", options.port, "TCP port to listen on (0: any free port)");
+    app.add_option("--listen,--host", options.host, "IPv4 or IPv6 address to listen on")
+        ->check([](const std::string& text) {
+            boost::system::error_code ec;
+            (void)boost::asio::ip::make_address(text, ec);
+            return ec ? "not an IP address: " + text : std::string();
+        });
+    app.add_option("--read-timeout", read_timeout,
+                   "seconds a client has to send its whole request (ERROR 408 after)")
+        ->check(CLI::PositiveNumber);
+    app.add_option("--wait-timeout", wait_timeout,
+                   "seconds a client that bridged stays in the waiting queue")
+        ->check(CLI::PositiveNumber);
+    app.add_option("--max-connections", options.max_connections,
+                   "open request connections at most (more get ERROR 503)")
+        ->check(CLI::PositiveNumber);
+    app.add_option("--max-line", options.decoding.limits.line_length,
+                   "bytes in one request line, CRLF excluded (MAX-LINE)")
+        ->check(CLI::PositiveNumber);
+    app.add_option("--max-headers", options.decoding.limits.header_count,
+                   "header lines in one request (MAX-HEADERS)")
+        ->check(CLI::PositiveNumber);
+    app.add_option("--max-message", options.decoding.limits.message_size,
+                   "bytes in one request (MAX-MESSAGE)")
+        ->check(CLI::PositiveNumber);
+    app.add_option("--max-id", options.decoding.limits.id_length, "bytes in a clientID (MAX-ID)")
+        ->check(CLI::PositiveNumber);
+    app.add_flag("--regack-status", options.regack_status,
+                 "add `Status: registered` to every REGACK");
+    app.add_flag("--allow-takeover", policy.allow_takeover,
+                 "let a REGISTER from any address replace a registered clientID");
+    app.add_flag("--strict", strict, "decode requests with the strict profile (no leniencies)");
+    auto* verbose_flag = app.add_flag("-v,--verbose", verbose, "also log every connection");
+    app.add_flag("-q,--quiet", quiet, "log rejected requests and errors only")
+        ->excludes(verbose_flag);
+
+    CLI11_PARSE(app, argc, argv);
+
+    options.read_timeout = to_milliseconds(read_timeout);
+    policy.wait_timeout = to_milliseconds(wait_timeout);
+    if (strict) {
+        options.decoding.leniency = tcpchat::Leniency::none;
+    }
+    options.log_level = verbose ? tcpchat::LogLevel::verbose
+                        : quiet ? tcpchat::LogLevel::error
+                                : tcpchat::LogLevel::info;
+
+    boost::asio::io_context io;
+    tcpchat::MemoryRegistry registry(policy);
+    tcpchat::Server server(io, options, registry, &print_line);
+    // Graceful stop (spec §6.5): stop accepting, let requests in flight finish (at most 2 s).
+    // io.run() returns once the server has no work left. Installed before the start-up line is
+    // printed, so that whoever waits for that line may signal at once.
+    boost::asio::signal_set signals(io, SIGINT, SIGTERM);
+    signals.async_wait([&server](const boost::system::error_code& ec, int) {
+        if (!ec) {
+            server.stop();
+        }
+    });
+    if (const std::error_code ec = server.listen()) {
+        std::fprintf(stderr, "tcp-chat-server: cannot listen on %s: %s\n",
+                     host_port(options.host, options.port).c_str(), ec.message().c_str());
+        return 1;
+    }
+
+    io.run();
+    return 0;
+}
