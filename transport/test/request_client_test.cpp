@@ -182,6 +182,10 @@ const ReplyCase reply_cases[] = {
      ErrorRecord{503, "too many connections"}},
 };
 
+void PrintTo(const ReplyCase& c, std::ostream* os) {
+    *os << c.name;
+}
+
 class RequestClientReply : public ::testing::TestWithParam<ReplyCase> {};
 
 TEST_P(RequestClientReply, DecodesTheReplyIntoOwningValues) {
@@ -325,6 +329,10 @@ const BadReply bad_replies[] = {
     {"BridgeAckToRegister", user1, bridgeack_peer, Errc::unexpected_method},
 };
 
+void PrintTo(const BadReply& c, std::ostream* os) {
+    *os << c.name;
+}
+
 class RequestClientBadReply : public ::testing::TestWithParam<BadReply> {};
 
 TEST_P(RequestClientBadReply, IsReportedWithTheServerAddress) {
@@ -406,6 +414,10 @@ const AddressCase address_cases[] = {
     {"127.0.0.2:-1", std::nullopt},
     {"", std::nullopt},
 };
+
+void PrintTo(const AddressCase& c, std::ostream* os) {
+    *os << '"' << c.text << '"';
+}
 
 class ServerAddressParse : public ::testing::TestWithParam<AddressCase> {};
 

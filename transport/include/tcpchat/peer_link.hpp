@@ -1,0 +1,179 @@
+// The peer connection (spec §5.5-§5.7, §10.3-§10.5): one TCP connection between two clients for
+// the whole chat. The initiator connects and sends CHAT; the waiting client listens (WAIT mode)
+// and takes the first connection whose first message is CHAT. Then both read text lines and QUIT
+// through the codec's StreamDecoder(Context::chat) and write them with encode().
+//
+// Turn-taking is the client's business (spec §10.4): PeerLink only guarantees that writes never
+// interleave and that QUIT can be sent at any time. Everything runs on the caller's executor and
+// is not thread-safe: use it from the executor's thread.
+#pragma once
+
+#include "tcpchat/decode.hpp"
+#include "tcpchat/message.hpp"
+#include "tcpchat/stream_decoder.hpp"
+
+#include <array>
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <system_error>
+
+namespace tcpchat {
+
+struct PeerOptions {
+    std::chrono::milliseconds connect_timeout{5000};   // initiator: connecting to the peer
+    std::chrono::milliseconds handshake_timeout{5000}; // WAIT: an incoming connection's CHAT
+    std::chrono::milliseconds linger_timeout{1000};    // after our QUIT: the peer's close
+    std::size_t max_handshakes = 8; // WAIT: connections read at once before one sent CHAT
+    DecodeOptions decoding{};       // lenient profile by default (spec §9.2)
+};
+
+// How a chat ended (spec §10.5).
+enum class ChatEnd : std::uint8_t {
+    quit_received, // the peer sent QUIT
+    quit_sent,     // we sent QUIT (PeerLink::quit)
+    closed,        // the peer closed the connection between messages, without QUIT
+    broken,        // reset, write failure, or bytes the codec rejects: `code` says which
+};
+
+struct ChatEnded {
+    ChatEnd how = ChatEnd::closed;
+    std::error_code code;
+    std::string message; // one line naming the peer, e.g. `user2 (127.0.0.1:3001) sent QUIT`
+};
+
+// An established chat connection.
+class PeerLink : public std::enable_shared_from_this<PeerLink> {
+  public:
+    struct Events {
+        std::function<void(std::string_view text)> on_text; // one chat turn, unstuffed (§5.6)
+        std::function<void(const ChatEnded&)> on_end;       // exactly once, unless close()d
+    };
+
+    // Made by Initiator and WaitMode: `decoder` is in Context::chat and `unread` holds bytes
+    // that arrived after CHAT in the same read.
+    PeerLink(boost::asio::ip::tcp::socket socket, ContactRecord peer, StreamDecoder decoder,
+             std::string unread, PeerOptions options);
+    ~PeerLink();
+    PeerLink(const PeerLink&) = delete;
+    PeerLink& operator=(const PeerLink&) = delete;
+
+    // Starts reading; the first events arrive from the executor, never from inside start().
+    void start(Events events);
+
+    // Queues one chat line (encode() stuffs a line that looks like QUIT, §5.6). Refused, with
+    // nothing sent, when the text cannot go on the wire (a control byte, over MAX-LINE) or the
+    // link is no longer open.
+    [[nodiscard]] std::error_code send_text(std::string_view text);
+
+    // Sends QUIT after whatever is queued, closes our side, waits at most linger_timeout for the
+    // peer's close, then reports ChatEnd::quit_sent (spec §5.7). Incoming text is dropped.
+    void quit();
+
+    // Closes at once without QUIT; on_end is not called.
+    void close();
+
+    [[nodiscard]] bool open() const noexcept { return state_ == State::open; }
+    // The peer's contact: from its CHAT (waiting side) or from BRIDGEACK (initiator).
+    [[nodiscard]] const ContactRecord& peer() const noexcept { return peer_; }
+    // The peer's address as observed on the connection, `127.0.0.1:3001`.
+    [[nodiscard]] const std::string& remote_address() const noexcept { return remote_; }
+
+  private:
+    enum class State : std::uint8_t { open, quitting, ended };
+
+    void read();
+    void consume(std::string_view data);
+    void end_of_stream();
+    void write_next();
+    void after_quit_written();
+    void drain();
+    void end(ChatEnd how, std::error_code code, std::string message);
+    [[nodiscard]] std::string who() const;
+
+    boost::asio::ip::tcp::socket socket_;
+    boost::asio::steady_timer linger_;
+    ContactRecord peer_;
+    std::string remote_;
+    StreamDecoder decoder_;
+    std::string unread_;
+    PeerOptions options_;
+    Events events_;
+    State state_ = State::open;
+    std::deque<std::string> queue_; // encoded lines not yet written; front() is being written
+    bool writing_ = false;
+    bool quit_queued_ = false;
+    std::array<char, 4096> chunk_{};
+};
+
+// What opening or waiting yields: a link, or why not (a message naming the address).
+struct PeerResult {
+    std::shared_ptr<PeerLink> link;
+    std::error_code code;
+    std::string message;
+};
+
+// The initiator's side (spec §10.4): connect to the peer from BRIDGEACK and send CHAT with our
+// own contact. The link starts with our turn.
+class Initiator {
+  public:
+    using Handler = std::function<void(PeerResult)>;
+
+    explicit Initiator(boost::asio::any_io_executor executor, PeerOptions options = {});
+    ~Initiator(); // cancels
+    Initiator(const Initiator&) = delete;
+    Initiator& operator=(const Initiator&) = delete;
+
+    // The handler runs once on the executor, unless cancel() comes first.
+    void async_open(const ContactRecord& peer, const ContactRecord& self, Handler handler);
+    void cancel();
+
+    class Attempt; // defined in peer_link.cpp
+
+  private:
+    boost::asio::any_io_executor executor_;
+    PeerOptions options_;
+    std::shared_ptr<Attempt> pending_;
+};
+
+// WAIT mode (spec §10.3): listen on our port and take the first incoming connection whose first
+// message is CHAT. A connection that sends anything else, or nothing within handshake_timeout, is
+// closed with a log line and waiting goes on. Once a chat has started, every further connection
+// is accepted and closed at once, without a byte, with a log line.
+class WaitMode {
+  public:
+    using Log = std::function<void(std::string_view line)>;
+    using Handler = std::function<void(std::shared_ptr<PeerLink>)>;
+
+    WaitMode(boost::asio::any_io_executor executor, PeerOptions options, Log log);
+    ~WaitMode(); // closes the listening socket and any connection not yet handed over
+    WaitMode(const WaitMode&) = delete;
+    WaitMode& operator=(const WaitMode&) = delete;
+
+    // Binds and listens at once (so the port is ready before BRIDGE goes out); accepting starts
+    // with async_wait(). Returns the bind or listen error instead of throwing.
+    [[nodiscard]] std::error_code listen(const boost::asio::ip::tcp::endpoint& endpoint);
+    [[nodiscard]] boost::asio::ip::tcp::endpoint local_endpoint() const;
+    [[nodiscard]] bool listening() const noexcept;
+
+    // Starts accepting; `handler` runs once, with the first peer that sent CHAT.
+    void async_wait(Handler handler);
+
+    // Stops listening and drops connections that have not sent CHAT yet.
+    void close();
+
+    class Listener; // defined in peer_link.cpp
+
+  private:
+    std::shared_ptr<Listener> listener_;
+};
+
+} // namespace tcpchat

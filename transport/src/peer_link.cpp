@@ -1,0 +1,599 @@
+// The peer connection (spec §5.5-§5.7, §10.3-§10.5). Every byte goes through the codec: the
+// waiting side reads CHAT with StreamDecoder(Context::chat_open), both sides then read with the
+// same decoder in Context::chat and write with encode().
+#include "tcpchat/peer_link.hpp"
+
+#include "tcpchat/encode.hpp"
+#include "tcpchat/request_client.hpp"
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/write.hpp>
+#include <list>
+#include <sstream>
+#include <utility> // before Asio: Boost 1.74's headers use std::exchange without including it
+
+namespace tcpchat {
+
+namespace asio = boost::asio;
+using asio::ip::tcp;
+
+namespace {
+
+std::string describe(const DecodeError& error) {
+    std::ostringstream os;
+    os << error;
+    return os.str();
+}
+
+std::string remote_text(const tcp::socket& socket) {
+    boost::system::error_code ec;
+    const auto endpoint = socket.remote_endpoint(ec);
+    return ec ? std::string("an unknown address") : address_text(endpoint);
+}
+
+void close_now(tcp::socket& socket) {
+    boost::system::error_code ignored;
+    socket.close(ignored);
+}
+
+} // namespace
+
+// ---- PeerLink ------------------------------------------------------------------------------
+
+PeerLink::PeerLink(tcp::socket socket, ContactRecord peer, StreamDecoder decoder,
+                   std::string unread, PeerOptions options)
+    : socket_(std::move(socket)), linger_(socket_.get_executor()), peer_(std::move(peer)),
+      remote_(remote_text(socket_)), decoder_(std::move(decoder)), unread_(std::move(unread)),
+      options_(std::move(options)) {}
+
+PeerLink::~PeerLink() {
+    close_now(socket_);
+}
+
+void PeerLink::start(Events events) {
+    events_ = std::move(events);
+    asio::post(socket_.get_executor(), [self = shared_from_this()] {
+        const std::string unread = std::move(self->unread_);
+        self->consume(unread);
+        if (self->state_ != State::ended) {
+            self->read();
+        }
+    });
+}
+
+std::error_code PeerLink::send_text(std::string_view text) {
+    if (state_ != State::open) {
+        return std::make_error_code(std::errc::not_connected);
+    }
+    std::string bytes;
+    if (const auto error = encode(Text{text}, bytes, options_.decoding.limits)) {
+        return error;
+    }
+    queue_.push_back(std::move(bytes));
+    write_next();
+    return {};
+}
+
+void PeerLink::quit() {
+    if (state_ != State::open) {
+        return;
+    }
+    state_ = State::quitting;
+    std::string bytes;
+    (void)encode(Quit{}, bytes);
+    queue_.push_back(std::move(bytes));
+    quit_queued_ = true;
+    write_next();
+}
+
+void PeerLink::close() {
+    if (state_ == State::ended) {
+        return;
+    }
+    state_ = State::ended;
+    linger_.cancel();
+    queue_.clear();
+    close_now(socket_);
+}
+
+std::string PeerLink::who() const {
+    return peer_.id + " (" + remote_ + ")";
+}
+
+void PeerLink::read() {
+    socket_.async_read_some(asio::buffer(chunk_), [self = shared_from_this()](
+                                                      boost::system::error_code ec, std::size_t n) {
+        if (self->state_ == State::ended) {
+            return;
+        }
+        self->consume(std::string_view(self->chunk_.data(), n));
+        if (self->state_ == State::ended) {
+            return;
+        }
+        if (ec == asio::error::eof) {
+            self->end_of_stream();
+        } else if (ec) {
+            if (self->state_ == State::quitting) {
+                self->end(ChatEnd::quit_sent, {}, "you left the chat");
+            } else {
+                self->end(ChatEnd::broken, ec,
+                          "connection to " + self->who() + " broken: " + ec.message());
+            }
+        } else {
+            self->read();
+        }
+    });
+}
+
+void PeerLink::consume(std::string_view data) {
+    while (!data.empty() && state_ != State::ended) {
+        Step step = decoder_.feed(data);
+        data.remove_prefix(step.consumed);
+        if (step.status == Status::error) {
+            if (state_ == State::quitting) {
+                return; // we are leaving anyway; whatever the peer sends is dropped
+            }
+            end(ChatEnd::broken, step.error.error_code(),
+                who() + " sent malformed data: " + describe(step.error));
+            return;
+        }
+        if (step.status != Status::message || state_ != State::open) {
+            continue;
+        }
+        if (const auto* text = std::get_if<Text>(&step.message)) {
+            if (events_.on_text) {
+                events_.on_text(text->text);
+            }
+        } else if (std::holds_alternative<Quit>(step.message)) {
+            end(ChatEnd::quit_received, {}, peer_.id + " left the chat");
+        } else {
+            end(ChatEnd::broken, make_error_code(Errc::unexpected_method),
+                who() + " sent " + std::string(method_name(step.message)) + " during the chat");
+        }
+    }
+}
+
+void PeerLink::end_of_stream() {
+    if (state_ == State::quitting) {
+        end(ChatEnd::quit_sent, {}, "you left the chat");
+        return;
+    }
+    for (;;) {
+        Step step = decoder_.finish();
+        if (step.status == Status::message) {
+            if (const auto* text = std::get_if<Text>(&step.message)) {
+                if (events_.on_text) {
+                    events_.on_text(text->text);
+                }
+                if (state_ != State::open) {
+                    return;
+                }
+                continue;
+            }
+            if (std::holds_alternative<Quit>(step.message)) {
+                end(ChatEnd::quit_received, {}, peer_.id + " left the chat");
+                return;
+            }
+        }
+        if (step.status == Status::error) {
+            end(ChatEnd::broken, step.error.error_code(),
+                who() + " closed the connection in the middle of a line");
+            return;
+        }
+        end(ChatEnd::closed, {}, peer_.id + " closed the connection");
+        return;
+    }
+}
+
+void PeerLink::write_next() {
+    if (writing_ || queue_.empty() || state_ == State::ended) {
+        return;
+    }
+    writing_ = true;
+    // One write at a time, each a whole encoded line: bytes of two lines never interleave.
+    asio::async_write(socket_, asio::buffer(queue_.front()),
+                      [self = shared_from_this()](boost::system::error_code ec, std::size_t) {
+                          self->writing_ = false;
+                          if (self->state_ == State::ended) {
+                              return;
+                          }
+                          if (ec) {
+                              if (self->state_ == State::quitting) {
+                                  self->end(ChatEnd::quit_sent, ec, "you left the chat");
+                              } else {
+                                  self->end(ChatEnd::broken, ec,
+                                            "cannot send to " + self->who() + ": " + ec.message());
+                              }
+                              return;
+                          }
+                          self->queue_.pop_front();
+                          if (self->queue_.empty() && self->quit_queued_) {
+                              self->after_quit_written();
+                              return;
+                          }
+                          self->write_next();
+                      });
+}
+
+void PeerLink::after_quit_written() {
+    // Half-close and wait for the peer's close: closing with its bytes unread could reset the
+    // connection and destroy our QUIT before the peer reads it (spec §5.7).
+    boost::system::error_code ignored;
+    socket_.shutdown(tcp::socket::shutdown_send, ignored);
+    linger_.expires_after(options_.linger_timeout);
+    linger_.async_wait([self = shared_from_this()](boost::system::error_code ec) {
+        if (!ec && self->state_ == State::quitting) {
+            self->end(ChatEnd::quit_sent, {}, "you left the chat");
+        }
+    });
+}
+
+void PeerLink::end(ChatEnd how, std::error_code code, std::string message) {
+    if (state_ == State::ended) {
+        return;
+    }
+    state_ = State::ended;
+    linger_.cancel();
+    queue_.clear();
+    close_now(socket_);
+    auto on_end = std::move(events_.on_end);
+    events_.on_end = nullptr;
+    if (on_end) {
+        on_end(ChatEnded{how, code, std::move(message)});
+    }
+}
+
+// ---- Initiator -----------------------------------------------------------------------------
+
+class Initiator::Attempt : public std::enable_shared_from_this<Attempt> {
+  public:
+    Attempt(asio::any_io_executor executor, ContactRecord peer, ContactRecord self,
+            PeerOptions options, Handler handler)
+        : socket_(executor), timer_(executor), peer_(std::move(peer)), self_(std::move(self)),
+          name_("peer " + peer_.id + " at " + address_text(peer_.host, peer_.port)),
+          options_(std::move(options)), handler_(std::move(handler)) {}
+
+    void start() {
+        boost::system::error_code ec;
+        const auto address = asio::ip::make_address(peer_.host, ec);
+        if (ec) {
+            fail(ec, "cannot connect to " + name_ + ": not an IP address");
+            return;
+        }
+        if (const auto error = encode(Chat{self_.view()}, out_, options_.decoding.limits)) {
+            fail(error, "cannot send CHAT to " + name_ + ": " + error.message());
+            return;
+        }
+        timer_.expires_after(options_.connect_timeout);
+        timer_.async_wait([self = shared_from_this()](boost::system::error_code error) {
+            if (!error && !self->done_) {
+                self->fail(asio::error::timed_out,
+                           "cannot connect to " + self->name_ + ": no answer within " +
+                               duration_text(self->options_.connect_timeout));
+            }
+        });
+        socket_.async_connect(tcp::endpoint(address, peer_.port),
+                              [self = shared_from_this()](boost::system::error_code error) {
+                                  if (self->done_) {
+                                      return;
+                                  }
+                                  if (error) {
+                                      self->fail(error, "cannot connect to " + self->name_ + ": " +
+                                                            error.message());
+                                      return;
+                                  }
+                                  self->send_chat();
+                              });
+    }
+
+    void abandon() {
+        handler_ = nullptr;
+        finish();
+    }
+
+  private:
+    void send_chat() {
+        asio::async_write(
+            socket_, asio::buffer(out_),
+            [self = shared_from_this()](boost::system::error_code error, std::size_t) {
+                if (self->done_) {
+                    return;
+                }
+                if (error) {
+                    self->fail(error,
+                               "cannot send CHAT to " + self->name_ + ": " + error.message());
+                    return;
+                }
+                self->opened();
+            });
+    }
+
+    void opened() {
+        done_ = true;
+        timer_.cancel();
+        auto link = std::make_shared<PeerLink>(std::move(socket_), peer_,
+                                               StreamDecoder(Context::chat, options_.decoding),
+                                               std::string(), options_);
+        auto handler = std::move(handler_);
+        handler_ = nullptr;
+        if (handler) {
+            handler(PeerResult{std::move(link), {}, {}});
+        }
+    }
+
+    void fail(std::error_code code, std::string message) {
+        auto handler = std::move(handler_);
+        handler_ = nullptr;
+        finish();
+        if (handler) {
+            handler(PeerResult{nullptr, code, std::move(message)});
+        }
+    }
+
+    void fail(const boost::system::error_code& code, std::string message) {
+        fail(std::error_code(code), std::move(message));
+    }
+
+    void finish() {
+        done_ = true;
+        timer_.cancel();
+        close_now(socket_);
+    }
+
+    tcp::socket socket_;
+    asio::steady_timer timer_;
+    ContactRecord peer_;
+    ContactRecord self_;
+    std::string name_;
+    PeerOptions options_;
+    Handler handler_;
+    std::string out_;
+    bool done_ = false;
+};
+
+Initiator::Initiator(asio::any_io_executor executor, PeerOptions options)
+    : executor_(std::move(executor)), options_(std::move(options)) {}
+
+Initiator::~Initiator() {
+    cancel();
+}
+
+void Initiator::async_open(const ContactRecord& peer, const ContactRecord& self, Handler handler) {
+    cancel();
+    pending_ = std::make_shared<Attempt>(executor_, peer, self, options_, std::move(handler));
+    pending_->start();
+}
+
+void Initiator::cancel() {
+    if (pending_) {
+        pending_->abandon();
+        pending_.reset();
+    }
+}
+
+// ---- WaitMode ------------------------------------------------------------------------------
+
+namespace {
+
+// An incoming connection that has not sent CHAT yet.
+struct Handshake {
+    Handshake(tcp::socket s, const PeerOptions& options)
+        : socket(std::move(s)), timer(socket.get_executor()),
+          decoder(Context::chat_open, options.decoding), address(remote_text(socket)) {}
+
+    tcp::socket socket;
+    asio::steady_timer timer;
+    StreamDecoder decoder;
+    std::string address;
+    std::array<char, 1024> chunk{};
+};
+
+} // namespace
+
+class WaitMode::Listener : public std::enable_shared_from_this<Listener> {
+  public:
+    Listener(asio::any_io_executor executor, PeerOptions options, Log log)
+        : acceptor_(executor), retry_(executor), options_(std::move(options)),
+          log_(std::move(log)) {}
+
+    std::error_code listen(const tcp::endpoint& endpoint) {
+        boost::system::error_code ec;
+        acceptor_.open(endpoint.protocol(), ec);
+        if (!ec) {
+            acceptor_.set_option(tcp::acceptor::reuse_address(true), ec);
+        }
+        if (!ec) {
+            acceptor_.bind(endpoint, ec);
+        }
+        if (!ec) {
+            acceptor_.listen(asio::socket_base::max_listen_connections, ec);
+        }
+        if (ec) {
+            boost::system::error_code ignored;
+            acceptor_.close(ignored);
+        }
+        return ec;
+    }
+
+    void wait(Handler handler) {
+        handler_ = std::move(handler);
+        accept();
+    }
+
+    void close() {
+        handler_ = nullptr;
+        boost::system::error_code ignored;
+        acceptor_.close(ignored);
+        retry_.cancel();
+        for (auto& handshake : handshakes_) {
+            handshake->timer.cancel();
+            close_now(handshake->socket);
+        }
+        handshakes_.clear();
+    }
+
+    [[nodiscard]] tcp::endpoint local_endpoint() const {
+        boost::system::error_code ec;
+        return acceptor_.local_endpoint(ec);
+    }
+
+    [[nodiscard]] bool listening() const noexcept { return acceptor_.is_open(); }
+
+  private:
+    using Entry = std::list<std::shared_ptr<Handshake>>::iterator;
+
+    void accept() {
+        acceptor_.async_accept(
+            [self = shared_from_this()](boost::system::error_code ec, tcp::socket socket) {
+                if (!self->acceptor_.is_open()) {
+                    return;
+                }
+                if (ec) {
+                    // Out of descriptors and the like: say so and try again shortly, not in a loop.
+                    self->log("cannot accept a connection: " + ec.message());
+                    self->retry_.expires_after(std::chrono::milliseconds(100));
+                    self->retry_.async_wait([self](boost::system::error_code error) {
+                        if (!error && self->acceptor_.is_open()) {
+                            self->accept();
+                        }
+                    });
+                    return;
+                }
+                self->admit(std::move(socket));
+                self->accept();
+            });
+    }
+
+    void admit(tcp::socket socket) {
+        if (chat_started_) {
+            // One chat per client (spec §10.3): accepted and closed at once, without a byte.
+            log("closed " + remote_text(socket) + ": a chat is already active");
+            close_now(socket);
+            return;
+        }
+        if (handshakes_.size() >= options_.max_handshakes) {
+            log("closed " + remote_text(socket) + ": too many connections have not sent CHAT");
+            close_now(socket);
+            return;
+        }
+        handshakes_.push_front(std::make_shared<Handshake>(std::move(socket), options_));
+        const Entry entry = handshakes_.begin();
+        auto handshake = *entry;
+        handshake->timer.expires_after(options_.handshake_timeout);
+        handshake->timer.async_wait([self = shared_from_this(), handshake,
+                                     entry](boost::system::error_code ec) {
+            if (!ec && handshake->socket.is_open()) {
+                self->reject(entry,
+                             "no CHAT within " + duration_text(self->options_.handshake_timeout));
+            }
+        });
+        read(entry);
+    }
+
+    void read(Entry entry) {
+        auto handshake = *entry;
+        handshake->socket.async_read_some(
+            asio::buffer(handshake->chunk), [self = shared_from_this(), handshake,
+                                             entry](boost::system::error_code ec, std::size_t n) {
+                if (!handshake->socket.is_open()) {
+                    return; // rejected, closed or handed over meanwhile
+                }
+                std::string_view data(handshake->chunk.data(), n);
+                while (!data.empty()) {
+                    Step step = handshake->decoder.feed(data);
+                    data.remove_prefix(step.consumed);
+                    if (step.status == Status::error) {
+                        self->reject(entry, "expected CHAT: " + describe(step.error));
+                        return;
+                    }
+                    if (step.status == Status::message) {
+                        self->take(entry, std::get<Chat>(step.message).self, data);
+                        return;
+                    }
+                }
+                if (ec == asio::error::eof) {
+                    self->reject(entry, "connection closed before CHAT");
+                } else if (ec) {
+                    self->reject(entry, "connection failed before CHAT: " + ec.message());
+                } else {
+                    self->read(entry);
+                }
+            });
+    }
+
+    void reject(Entry entry, const std::string& why) {
+        auto handshake = *entry;
+        log("closed " + handshake->address + ": " + why);
+        handshake->timer.cancel();
+        close_now(handshake->socket);
+        handshakes_.erase(entry);
+    }
+
+    // The first CHAT wins: the connection becomes the chat, the others are closed.
+    void take(Entry entry, const Contact& contact, std::string_view unread) {
+        ContactRecord peer(contact); // copied before the decoder moves: the views point into it
+        auto handshake = *entry;
+        handshake->timer.cancel();
+        handshakes_.erase(entry);
+        chat_started_ = true;
+        for (auto& other : handshakes_) {
+            log("closed " + other->address + ": " + peer.id + " started a chat first");
+            other->timer.cancel();
+            close_now(other->socket);
+        }
+        handshakes_.clear();
+        auto link = std::make_shared<PeerLink>(std::move(handshake->socket), std::move(peer),
+                                               std::move(handshake->decoder), std::string(unread),
+                                               options_);
+        auto handler = std::move(handler_);
+        handler_ = nullptr;
+        if (handler) {
+            handler(std::move(link));
+        }
+    }
+
+    void log(const std::string& line) const {
+        if (log_) {
+            log_(line);
+        }
+    }
+
+    tcp::acceptor acceptor_;
+    asio::steady_timer retry_;
+    PeerOptions options_;
+    Log log_;
+    Handler handler_;
+    std::list<std::shared_ptr<Handshake>> handshakes_;
+    bool chat_started_ = false;
+};
+
+WaitMode::WaitMode(asio::any_io_executor executor, PeerOptions options, Log log)
+    : listener_(
+          std::make_shared<Listener>(std::move(executor), std::move(options), std::move(log))) {}
+
+WaitMode::~WaitMode() {
+    close();
+}
+
+std::error_code WaitMode::listen(const tcp::endpoint& endpoint) {
+    return listener_->listen(endpoint);
+}
+
+tcp::endpoint WaitMode::local_endpoint() const {
+    return listener_->local_endpoint();
+}
+
+bool WaitMode::listening() const noexcept {
+    return listener_->listening();
+}
+
+void WaitMode::async_wait(Handler handler) {
+    listener_->wait(std::move(handler));
+}
+
+void WaitMode::close() {
+    listener_->close();
+}
+
+} // namespace tcpchat
