@@ -156,28 +156,29 @@ template <typename Rule>
 struct action : pegtl::nothing<Rule> {};
 
 // Every CRLF that ends a line of a framed message or a text line (spec §7: limits per line).
+void line_end(const char* cr, const char* next, ParseState& st) {
+    const Limits& lim = st.options.limits;
+    std::optional<Failure> found;
+    if (std::size_t(cr - st.line_start) > lim.line_length) {
+        found = Failure{Errc::line_too_long, st.line_start + lim.line_length,
+                        "a line of at most MAX-LINE bytes"};
+    }
+    if (std::size_t(next - st.begin) > lim.message_size) {
+        const char* where = st.begin + lim.message_size;
+        if (!found || where < found->at) {
+            found = Failure{Errc::message_too_large, where, "a message of at most MAX-MESSAGE bytes"};
+        }
+    }
+    if (found) {
+        throw *found;
+    }
+    st.line_start = next;
+}
+
 struct on_line_end {
     template <typename ActionInput>
     static void apply(const ActionInput& in, ParseState& st) {
-        const char* cr = in.begin();
-        const char* next = in.end();
-        const Limits& lim = st.options.limits;
-        std::optional<Failure> found;
-        if (std::size_t(cr - st.line_start) > lim.line_length) {
-            found = Failure{Errc::line_too_long, st.line_start + lim.line_length,
-                            "a line of at most MAX-LINE bytes"};
-        }
-        if (std::size_t(next - st.begin) > lim.message_size) {
-            const char* where = st.begin + lim.message_size;
-            if (!found || where < found->at) {
-                found = Failure{Errc::message_too_large, where,
-                                "a message of at most MAX-MESSAGE bytes"};
-            }
-        }
-        if (found) {
-            throw *found;
-        }
-        st.line_start = next;
+        line_end(in.begin(), in.end(), st);
     }
 };
 
@@ -396,8 +397,14 @@ template <>
 struct action<g::code_end> : on_line_end {};
 template <>
 struct action<g::reason_end> : on_line_end {};
+// An extension header's end (its value took any trailing whitespace).
 template <>
-struct action<g::extension_end> : on_line_end {};
+struct action<g::field_end> {
+    template <typename ActionInput>
+    static void apply(const ActionInput& in, ParseState& st) {
+        line_end(in.end() - 2, in.end(), st);
+    }
+};
 
 template <>
 struct action<g::blank_line> {

@@ -120,7 +120,6 @@ struct port_end : CRLF {};
 struct status_end : CRLF {};
 struct code_end : CRLF {};
 struct reason_end : CRLF {};
-struct extension_end : CRLF {};
 
 struct client_id_field : if_must< client_id_key, opt< client_id >, trailing_ows, client_id_end > {};
 struct ip_field : if_must< ip_key, opt< ip >, trailing_ows, ip_end > {};
@@ -128,7 +127,7 @@ struct port_field : if_must< port_key, opt< port >, trailing_ows, port_end > {};
 struct status_field : if_must< status_key, status, trailing_ows, status_end > {};
 struct code_field : if_must< code_key, code, trailing_ows, code_end > {};
 struct reason_field : if_must< reason_key, reason, reason_end > {};
-struct extension_field : if_must< extension_key, field_value, extension_end > {};
+struct extension_field : if_must< extension_key, field_value, field_end > {};
 struct header_field : sor< client_id_field, ip_field, port_field, status_field,
                            code_field, reason_field, extension_field > {};
 
@@ -160,9 +159,9 @@ struct header_start : success {};   // where each header line begins: MAX-HEADER
 struct header_line : seq< not_at< CRLF >, header_start, header_field > {};
 struct blank_line : CRLF {};
 struct framed_message : seq< method_line, star< header_line >, must< blank_line > > {};
-struct request : framed_message {};
-struct response : framed_message {};
-struct chat_opening : framed_message {};
+struct request : seq< framed_message > {};
+struct response : seq< framed_message > {};
+struct chat_opening : seq< framed_message > {};
 struct chat_item : sor< quit_message, text_line > {};
 
 // clang-format on
