@@ -76,10 +76,15 @@ std::error_code PeerLink::send_text(std::string_view text) {
 }
 
 void PeerLink::quit() {
+    leave({ChatEnd::quit_sent, {}, "you left the chat"});
+}
+
+void PeerLink::leave(ChatEnded report) {
     if (state_ != State::open) {
         return;
     }
     state_ = State::quitting;
+    report_ = std::move(report);
     std::string bytes;
     (void)encode(Quit{}, bytes);
     queue_.push_back(std::move(bytes));
@@ -113,13 +118,11 @@ void PeerLink::read() {
         }
         if (ec == asio::error::eof) {
             self->end_of_stream();
+        } else if (ec && self->state_ == State::quitting) {
+            self->end_quitting();
         } else if (ec) {
-            if (self->state_ == State::quitting) {
-                self->end(ChatEnd::quit_sent, {}, "you left the chat");
-            } else {
-                self->end(ChatEnd::broken, ec,
-                          "connection to " + self->who() + " broken: " + ec.message());
-            }
+            self->end(ChatEnd::broken, ec,
+                      "connection to " + self->who() + " lost: " + ec.message());
         } else {
             self->read();
         }
@@ -131,11 +134,10 @@ void PeerLink::consume(std::string_view data) {
         Step step = decoder_.feed(data);
         data.remove_prefix(step.consumed);
         if (step.status == Status::error) {
-            if (state_ == State::quitting) {
-                return; // we are leaving anyway; whatever the peer sends is dropped
-            }
-            end(ChatEnd::broken, step.error.error_code(),
-                who() + " sent malformed data: " + describe(step.error));
+            // Malformed input: report it, send QUIT, close (spec §10.5). Once we are leaving,
+            // whatever the peer sends is dropped.
+            leave({ChatEnd::broken, step.error.error_code(),
+                   who() + " sent malformed data: " + describe(step.error)});
             return;
         }
         if (step.status != Status::message || state_ != State::open) {
@@ -148,15 +150,15 @@ void PeerLink::consume(std::string_view data) {
         } else if (std::holds_alternative<Quit>(step.message)) {
             end(ChatEnd::quit_received, {}, peer_.id + " left the chat");
         } else {
-            end(ChatEnd::broken, make_error_code(Errc::unexpected_method),
-                who() + " sent " + std::string(method_name(step.message)) + " during the chat");
+            leave({ChatEnd::broken, make_error_code(Errc::unexpected_method),
+                   who() + " sent " + std::string(method_name(step.message)) + " during the chat"});
         }
     }
 }
 
 void PeerLink::end_of_stream() {
     if (state_ == State::quitting) {
-        end(ChatEnd::quit_sent, {}, "you left the chat");
+        end_quitting();
         return;
     }
     for (;;) {
@@ -178,7 +180,7 @@ void PeerLink::end_of_stream() {
         }
         if (step.status == Status::error) {
             end(ChatEnd::broken, step.error.error_code(),
-                who() + " closed the connection in the middle of a line");
+                "connection to " + who() + " lost in the middle of a line");
             return;
         }
         end(ChatEnd::closed, {}, peer_.id + " closed the connection");
@@ -198,13 +200,13 @@ void PeerLink::write_next() {
                           if (self->state_ == State::ended) {
                               return;
                           }
+                          if (ec && self->state_ == State::quitting) {
+                              self->end_quitting();
+                              return;
+                          }
                           if (ec) {
-                              if (self->state_ == State::quitting) {
-                                  self->end(ChatEnd::quit_sent, ec, "you left the chat");
-                              } else {
-                                  self->end(ChatEnd::broken, ec,
-                                            "cannot send to " + self->who() + ": " + ec.message());
-                              }
+                              self->end(ChatEnd::broken, ec,
+                                        "connection to " + self->who() + " lost: " + ec.message());
                               return;
                           }
                           self->queue_.pop_front();
@@ -217,16 +219,21 @@ void PeerLink::write_next() {
 }
 
 void PeerLink::after_quit_written() {
-    // Half-close and wait for the peer's close: closing with its bytes unread could reset the
-    // connection and destroy our QUIT before the peer reads it (spec §5.7).
+    // Half-close, then read and drop until the peer closes: closing with its bytes unread could
+    // reset the connection and destroy our QUIT before the peer reads it (spec §4.1 "Closing").
     boost::system::error_code ignored;
     socket_.shutdown(tcp::socket::shutdown_send, ignored);
     linger_.expires_after(options_.linger_timeout);
     linger_.async_wait([self = shared_from_this()](boost::system::error_code ec) {
         if (!ec && self->state_ == State::quitting) {
-            self->end(ChatEnd::quit_sent, {}, "you left the chat");
+            self->end_quitting();
         }
     });
+}
+
+void PeerLink::end_quitting() {
+    auto report = std::move(report_);
+    end(report.how, report.code, std::move(report.message));
 }
 
 void PeerLink::end(ChatEnd how, std::error_code code, std::string message) {

@@ -41,13 +41,13 @@ enum class ChatEnd : std::uint8_t {
     quit_received, // the peer sent QUIT
     quit_sent,     // we sent QUIT (PeerLink::quit)
     closed,        // the peer closed the connection between messages, without QUIT
-    broken,        // reset, write failure, or bytes the codec rejects: `code` says which
+    broken,        // lost (reset, cut mid-line, failed write), or malformed input sent QUIT
 };
 
 struct ChatEnded {
     ChatEnd how = ChatEnd::closed;
     std::error_code code;
-    std::string message; // one line naming the peer, e.g. `user2 (127.0.0.1:3001) sent QUIT`
+    std::string message; // one line for the user, e.g. `user2 left the chat`
 };
 
 // An established chat connection.
@@ -95,7 +95,8 @@ class PeerLink : public std::enable_shared_from_this<PeerLink> {
     void end_of_stream();
     void write_next();
     void after_quit_written();
-    void drain();
+    void leave(ChatEnded report);
+    void end_quitting();
     void end(ChatEnd how, std::error_code code, std::string message);
     [[nodiscard]] std::string who() const;
 
@@ -107,6 +108,7 @@ class PeerLink : public std::enable_shared_from_this<PeerLink> {
     std::string unread_;
     PeerOptions options_;
     Events events_;
+    ChatEnded report_; // what on_end says once a QUIT we sent is through
     State state_ = State::open;
     std::deque<std::string> queue_; // encoded lines not yet written; front() is being written
     bool writing_ = false;
