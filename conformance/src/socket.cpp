@@ -1,0 +1,223 @@
+#include "socket.hpp"
+
+#include <arpa/inet.h>
+#include <cerrno>
+#include <cstring>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+namespace tcpchat::conformance {
+
+Fd& Fd::operator=(Fd&& o) noexcept {
+    if (this != &o) {
+        reset();
+        fd_ = o.release();
+    }
+    return *this;
+}
+
+int Fd::release() noexcept {
+    const int fd = fd_;
+    fd_ = -1;
+    return fd;
+}
+
+void Fd::reset() noexcept {
+    if (fd_ >= 0) {
+        ::close(fd_);
+        fd_ = -1;
+    }
+}
+
+namespace {
+
+int remaining_ms(Clock::time_point deadline) {
+    const auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
+    return left <= 0 ? 0 : int(left);
+}
+
+bool make_address(const std::string& host, std::uint16_t port, sockaddr_storage& ss,
+                  socklen_t& len) {
+    std::memset(&ss, 0, sizeof ss);
+    auto* v4 = reinterpret_cast<sockaddr_in*>(&ss);
+    if (inet_pton(AF_INET, host.c_str(), &v4->sin_addr) == 1) {
+        v4->sin_family = AF_INET;
+        v4->sin_port = htons(port);
+        len = sizeof(sockaddr_in);
+        return true;
+    }
+    auto* v6 = reinterpret_cast<sockaddr_in6*>(&ss);
+    if (inet_pton(AF_INET6, host.c_str(), &v6->sin6_addr) == 1) {
+        v6->sin6_family = AF_INET6;
+        v6->sin6_port = htons(port);
+        len = sizeof(sockaddr_in6);
+        return true;
+    }
+    return false;
+}
+
+std::optional<Endpoint> endpoint_of(const sockaddr_storage& ss) {
+    char text[INET6_ADDRSTRLEN] = {};
+    if (ss.ss_family == AF_INET) {
+        const auto* v4 = reinterpret_cast<const sockaddr_in*>(&ss);
+        inet_ntop(AF_INET, &v4->sin_addr, text, sizeof text);
+        return Endpoint{text, ntohs(v4->sin_port)};
+    }
+    if (ss.ss_family == AF_INET6) {
+        const auto* v6 = reinterpret_cast<const sockaddr_in6*>(&ss);
+        inet_ntop(AF_INET6, &v6->sin6_addr, text, sizeof text);
+        std::string host = text;
+        if (host.starts_with("::ffff:") && host.find('.') != std::string::npos) {
+            host = host.substr(7); // an IPv4-mapped address is the IPv4 address
+        }
+        return Endpoint{host, ntohs(v6->sin6_port)};
+    }
+    return std::nullopt;
+}
+
+} // namespace
+
+Fd listen_on(const std::string& host, std::uint16_t port, std::string& error) {
+    sockaddr_storage ss{};
+    socklen_t len = 0;
+    if (!make_address(host, port, ss, len)) {
+        error = "not an IP address: " + host;
+        return {};
+    }
+    Fd fd(::socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    const int one = 1;
+    ::setsockopt(fd.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if (!fd.valid() || ::bind(fd.get(), reinterpret_cast<sockaddr*>(&ss), len) != 0 ||
+        ::listen(fd.get(), 64) != 0) {
+        error = "cannot listen on " + host + ":" + std::to_string(port) + ": " + std::strerror(errno);
+        return {};
+    }
+    return fd;
+}
+
+Fd connect_to(const Endpoint& to, const std::string& source, Clock::time_point deadline,
+              std::string& error) {
+    sockaddr_storage ss{};
+    socklen_t len = 0;
+    if (!make_address(to.host, to.port, ss, len)) {
+        error = "not an IP address: " + to.host;
+        return {};
+    }
+    Fd fd(::socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
+    if (!fd.valid()) {
+        error = std::strerror(errno);
+        return {};
+    }
+    if (!source.empty()) {
+        sockaddr_storage src{};
+        socklen_t src_len = 0;
+        if (!make_address(source, 0, src, src_len) ||
+            ::bind(fd.get(), reinterpret_cast<sockaddr*>(&src), src_len) != 0) {
+            error = "cannot bind the source address " + source + ": " + std::strerror(errno);
+            return {};
+        }
+    }
+    if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&ss), len) != 0) {
+        if (errno != EINPROGRESS) {
+            error = std::strerror(errno);
+            return {};
+        }
+        pollfd p{fd.get(), POLLOUT, 0};
+        if (::poll(&p, 1, remaining_ms(deadline)) <= 0) {
+            error = "no connection within the timeout";
+            return {};
+        }
+        int so_error = 0;
+        socklen_t so_len = sizeof so_error;
+        ::getsockopt(fd.get(), SOL_SOCKET, SO_ERROR, &so_error, &so_len);
+        if (so_error != 0) {
+            error = std::strerror(so_error);
+            return {};
+        }
+    }
+    const int flags = ::fcntl(fd.get(), F_GETFL);
+    ::fcntl(fd.get(), F_SETFL, flags & ~O_NONBLOCK);
+    const int one = 1;
+    ::setsockopt(fd.get(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    return fd;
+}
+
+Fd accept_from(int listener, Clock::time_point deadline) {
+    if (!wait_readable(listener, deadline)) {
+        return {};
+    }
+    Fd fd(::accept4(listener, nullptr, nullptr, SOCK_CLOEXEC));
+    if (fd.valid()) {
+        const int one = 1;
+        ::setsockopt(fd.get(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    }
+    return fd;
+}
+
+std::optional<Endpoint> local_endpoint(int fd) {
+    sockaddr_storage ss{};
+    socklen_t len = sizeof ss;
+    if (::getsockname(fd, reinterpret_cast<sockaddr*>(&ss), &len) != 0) {
+        return std::nullopt;
+    }
+    return endpoint_of(ss);
+}
+
+std::optional<Endpoint> peer_endpoint(int fd) {
+    sockaddr_storage ss{};
+    socklen_t len = sizeof ss;
+    if (::getpeername(fd, reinterpret_cast<sockaddr*>(&ss), &len) != 0) {
+        return std::nullopt;
+    }
+    return endpoint_of(ss);
+}
+
+bool write_all(int fd, std::string_view bytes) {
+    while (!bytes.empty()) {
+        const ssize_t n = ::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL);
+        if (n < 0) {
+            if (errno == EINTR) {
+                continue;
+            }
+            return false;
+        }
+        bytes.remove_prefix(std::size_t(n));
+    }
+    return true;
+}
+
+bool wait_readable(int fd, Clock::time_point deadline) {
+    while (true) {
+        pollfd p{fd, POLLIN, 0};
+        const int r = ::poll(&p, 1, remaining_ms(deadline));
+        if (r > 0) {
+            return true;
+        }
+        if (r == 0 || errno != EINTR) {
+            return false;
+        }
+    }
+}
+
+void close_gracefully(Fd& fd) {
+    if (!fd.valid()) {
+        return;
+    }
+    ::shutdown(fd.get(), SHUT_WR);
+    // Read what is still in flight for a moment, so that closing does not reset (spec §4.1).
+    const auto deadline = Clock::now() + std::chrono::milliseconds(200);
+    char buf[4096];
+    while (wait_readable(fd.get(), deadline)) {
+        if (::recv(fd.get(), buf, sizeof buf, 0) <= 0) {
+            break;
+        }
+    }
+    fd.reset();
+}
+
+} // namespace tcpchat::conformance

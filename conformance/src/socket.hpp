@@ -1,0 +1,59 @@
+// Plain POSIX sockets with deadlines, for the live modes and the recorder. Everything here waits
+// with poll() against a deadline, so that no case can hang the runner.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace tcpchat::conformance {
+
+using Clock = std::chrono::steady_clock;
+
+// An owned file descriptor.
+class Fd {
+public:
+    Fd() = default;
+    explicit Fd(int fd) : fd_(fd) {}
+    Fd(Fd&& o) noexcept : fd_(o.release()) {}
+    Fd& operator=(Fd&& o) noexcept;
+    Fd(const Fd&) = delete;
+    Fd& operator=(const Fd&) = delete;
+    ~Fd() { reset(); }
+
+    [[nodiscard]] int get() const noexcept { return fd_; }
+    [[nodiscard]] bool valid() const noexcept { return fd_ >= 0; }
+    int release() noexcept;
+    void reset() noexcept;
+
+private:
+    int fd_ = -1;
+};
+
+struct Endpoint {
+    std::string host;
+    std::uint16_t port = 0;
+};
+
+// A listening TCP socket on host:port (port 0: any free port); `error` says why not.
+[[nodiscard]] Fd listen_on(const std::string& host, std::uint16_t port, std::string& error);
+// Connects, optionally from a given source address, within the deadline; TCP_NODELAY is set.
+[[nodiscard]] Fd connect_to(const Endpoint& to, const std::string& source, Clock::time_point deadline,
+                            std::string& error);
+// Accepts one connection within the deadline (invalid Fd on timeout).
+[[nodiscard]] Fd accept_from(int listener, Clock::time_point deadline);
+
+[[nodiscard]] std::optional<Endpoint> local_endpoint(int fd);
+[[nodiscard]] std::optional<Endpoint> peer_endpoint(int fd);
+
+// Writes all bytes (blocking); false on error (EPIPE, reset).
+bool write_all(int fd, std::string_view bytes);
+
+// Waits until fd is readable or the deadline passes; true if readable.
+bool wait_readable(int fd, Clock::time_point deadline);
+
+// Shuts down the sending direction, then closes (the graceful close of spec §4.1).
+void close_gracefully(Fd& fd);
+
+} // namespace tcpchat::conformance
