@@ -1,0 +1,168 @@
+// The runner itself: the shipped suite passes our codec, and the runner fails exactly the cases a
+// deliberately flawed server or client breaks (a conformance runner that cannot fail proves nothing).
+#include "flawed_server.hpp"
+#include "tcpchat/conformance.hpp"
+
+#include <gtest/gtest.h>
+
+#include <map>
+#include <set>
+#include <sstream>
+
+namespace {
+
+using namespace tcpchat::conformance;
+using tcpchat::conformance::testing::Flaw;
+using tcpchat::conformance::testing::FlawedServer;
+
+const Suite& suite() {
+    static const Suite s = load_suite({default_cases_dir()});
+    return s;
+}
+
+const Case& find(const std::string& name) {
+    for (const Case& c : suite().cases) {
+        if (c.name == name) {
+            return c;
+        }
+    }
+    throw std::runtime_error("no case " + name);
+}
+
+TEST(Suite, LoadsWithoutErrorsAndHasAtLeastSixtyCases) {
+    for (const LoadError& e : suite().errors) {
+        ADD_FAILURE() << e.path << ":" << e.error.line << ": " << e.error.message;
+    }
+    EXPECT_GE(suite().cases.size(), 60U);
+    for (const Case& c : suite().cases) {
+        for (const std::string& s : c.sections) {
+            EXPECT_FALSE(section_title(s).empty()) << c.name << " cites an unknown §" << s;
+        }
+        EXPECT_TRUE(c.name.starts_with(c.sections.front() + "-")) << c.name;
+    }
+}
+
+TEST(CodecMode, OurCodecPassesTheWholeSuite) {
+    std::size_t run = 0;
+    for (const Case& c : suite().cases) {
+        if (!c.applies_to(Mode::codec)) {
+            continue;
+        }
+        ++run;
+        const CaseResult r = run_codec(c);
+        EXPECT_TRUE(r.passed) << c.name << " line " << (r.failure ? r.failure->line : 0) << ": "
+                              << (r.failure ? r.failure->message : "");
+    }
+    EXPECT_GE(run, 60U);
+}
+
+TEST(CodecMode, AWrongExpectationFails) {
+    const auto p = tcpchat::transcript::parse_transcript(
+        "# T\n\n- Sections: §4.1\n- Modes: codec\n\nWhy.\n\n```transcript\nconnect A server\n"
+        "A -> server: \"REGISTER\\nx\"\n  decode error bare_lf at 9\n```\n");
+    ASSERT_TRUE(p);
+    const CaseResult r = run_codec(p.value());
+    EXPECT_FALSE(r.passed);
+    ASSERT_TRUE(r.failure);
+    EXPECT_EQ(r.failure->line, 11U);
+    EXPECT_NE(r.failure->actual.find("bare_lf at 8"), std::string::npos);
+}
+
+TEST(Report, GroupsBySectionAndEndsWithTheSummary) {
+    CaseResult ok{&find("5.1-register"), true, {}, {}, {}};
+    CaseResult bad{&find("6.3-alone-twice"), false,
+                   Failure{12, "the bytes differ", "REGACK\r\n", "REGAK\r\n", true}, {}, {}};
+    std::ostringstream out;
+    print_report(out, {ok, bad}, {});
+    const std::string text = out.str();
+    EXPECT_NE(text.find("\xC2\xA7" "5.1 REGISTER\n"), std::string::npos);
+    EXPECT_NE(text.find("\xC2\xA7" "6.3 BRIDGE pairing\n"), std::string::npos);
+    EXPECT_NE(text.find("violates \xC2\xA7" "6.3"), std::string::npos);
+    EXPECT_NE(text.find("expected: \"REGACK\\r\\n\""), std::string::npos);
+    EXPECT_NE(text.find("^ first difference at byte 4"), std::string::npos);
+    EXPECT_TRUE(text.ends_with("\n1 passed, 1 failed\n")) << text;
+    std::ostringstream junit;
+    write_junit(junit, {ok, bad}, "server");
+    EXPECT_NE(junit.str().find("failures=\"1\""), std::string::npos);
+    std::ostringstream json;
+    write_json(json, {ok, bad}, "server");
+    EXPECT_NE(json.str().find("\"failed\": 1"), std::string::npos);
+}
+
+struct FlawRow {
+    std::string name;
+    Flaw flaw;
+    std::set<std::string> fail;
+    std::set<std::string> pass;
+};
+
+class FlawedServers : public ::testing::TestWithParam<FlawRow> {};
+
+TEST_P(FlawedServers, FailTheCasesTheirFlawBreaks) {
+    FlawedServer server(GetParam().flaw);
+    LiveOptions o;
+    o.timeout = std::chrono::milliseconds(1500);
+    o.server_host = "127.0.0.1";
+    o.server_port = server.port();
+    o.drain = false; // a fresh server has nobody waiting
+    o.run_id = make_run_id();
+    std::vector<std::string> names(GetParam().pass.begin(), GetParam().pass.end());
+    names.insert(names.end(), GetParam().fail.begin(), GetParam().fail.end());
+    // Cases that pass run first: a server that dies must not take them down with it.
+    for (const std::string& name : names) {
+        const CaseResult r = run_server(find(name), o);
+        if (GetParam().fail.contains(name)) {
+            EXPECT_FALSE(r.passed) << name << " should fail against this server";
+        } else {
+            EXPECT_TRUE(r.passed) << name << " should pass: "
+                                  << (r.failure ? r.failure->message : "");
+        }
+    }
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Runner, FlawedServers,
+    ::testing::Values(
+        FlawRow{"NoFlaw", Flaw::none, {},
+                {"5.1-register", "5.3-bridge-alone", "6.3-alone-twice", "6.3-two-clients-a-first",
+                 "4.1-bare-lf", "6.2-re-register-other-address", "7-id-past-limit"}},
+        FlawRow{"NeverCloses", Flaw::never_closes, {"5.1-register", "5.3-bridge-alone"}, {}},
+        FlawRow{"MisspellsMethod", Flaw::misspells_method,
+                {"5.1-register", "6.3-two-clients-a-first"}, {"4.2-unknown-method"}},
+        FlawRow{"BridgesToSelf", Flaw::bridges_to_self, {"6.3-alone-twice"},
+                {"6.3-two-clients-a-first", "5.1-register"}},
+        FlawRow{"NoFinalBlankLine", Flaw::no_final_blank, {"5.3-bridge-alone", "5.1-register"}, {}},
+        FlawRow{"DiesOnBadInput", Flaw::dies_on_bad_input, {"4.1-bare-lf", "5.1-register"},
+                {"6.3-two-clients-a-first"}}),
+    [](const auto& info) { return info.param.name; });
+
+#ifdef TCPCHAT_FLAWED_CLIENT
+struct ClientRow {
+    std::string name;
+    std::string flaw;
+    bool passes;
+};
+
+class FlawedClients : public ::testing::TestWithParam<ClientRow> {};
+
+TEST_P(FlawedClients, FailTheCasesTheirFlawBreaks) {
+    LiveOptions o;
+    o.timeout = std::chrono::milliseconds(2000);
+    o.run_id = make_run_id();
+    o.exec = std::string(TCPCHAT_FLAWED_CLIENT) + " --flaw=" + GetParam().flaw +
+             " --id={id} --port={port} --server={server}";
+    for (const char* name : {"5.1-register", "5.3-bridge-alone"}) {
+        const CaseResult r = run_client(find(name), o);
+        EXPECT_EQ(r.passed, GetParam().passes)
+            << name << ": " << (r.failure ? r.failure->message : "") << "\n" << r.note;
+    }
+}
+
+INSTANTIATE_TEST_SUITE_P(Runner, FlawedClients,
+                         ::testing::Values(ClientRow{"NoFlaw", "none", true},
+                                           ClientRow{"MisspellsMethod", "misspells", false},
+                                           ClientRow{"NoFinalBlankLine", "no-final-blank", false}),
+                         [](const auto& info) { return info.param.name; });
+#endif
+
+} // namespace
