@@ -1,12 +1,189 @@
+// The recorder (spec/transcript-format.md §T.10): a proxy that writes what passes through it as a
+// transcript, one actor per clientID, one send line per wire line.
+#include "socket.hpp"
 #include "tcpchat/conformance.hpp"
+#include "tcpchat/decode.hpp"
 
+#include <atomic>
+#include <csignal>
+#include <fstream>
+#include <map>
 #include <ostream>
+#include <poll.h>
+#include <sys/socket.h>
+#include <vector>
 
 namespace tcpchat::conformance {
 
-int record(const RecordOptions&, std::ostream& log, void (*)(std::uint16_t, void*), void*) {
-    log << "not implemented\n";
-    return 1;
+namespace {
+
+std::atomic<bool> interrupted{false};
+
+extern "C" void on_signal(int) {
+    interrupted = true;
+}
+
+struct Event {
+    std::size_t conn;
+    bool from_client; // else from the server
+    bool end;         // that side ended its stream
+    std::string bytes;
+};
+
+struct Relay {
+    Fd client;
+    Fd target;
+    bool client_done = false;
+    bool target_done = false;
+    std::string request; // the client's bytes, to name the actor
+};
+
+std::string actor_name(std::size_t index) {
+    std::string name(1, char('A' + index % 26));
+    if (index >= 26) {
+        name += std::to_string(index / 26);
+    }
+    return name;
+}
+
+} // namespace
+
+int record(const RecordOptions& options, std::ostream& log, void (*ready)(std::uint16_t, void*),
+           void* context) {
+    std::string error;
+    Fd listener = listen_on(options.listen_host, options.listen_port, error);
+    if (!listener.valid()) {
+        log << error << "\n";
+        return 1;
+    }
+    const std::uint16_t port = local_endpoint(listener.get())->port;
+    log << "recording " << options.listen_host << ":" << port << " -> " << options.target_host
+        << ":" << options.target_port << " into " << options.output << "\n";
+    if (ready != nullptr) {
+        ready(port, context);
+    }
+    interrupted = false;
+    auto previous_int = std::signal(SIGINT, on_signal);
+    auto previous_term = std::signal(SIGTERM, on_signal);
+
+    std::vector<Relay> relays;
+    std::vector<Event> events;
+    std::size_t ended = 0;
+    while (!interrupted && (options.connections == 0 || ended < options.connections)) {
+        std::vector<pollfd> fds{{listener.get(), POLLIN, 0}};
+        std::vector<std::pair<std::size_t, bool>> owners{{0, false}};
+        for (std::size_t i = 0; i < relays.size(); ++i) {
+            if (!relays[i].client_done) {
+                fds.push_back({relays[i].client.get(), POLLIN, 0});
+                owners.emplace_back(i, true);
+            }
+            if (!relays[i].target_done) {
+                fds.push_back({relays[i].target.get(), POLLIN, 0});
+                owners.emplace_back(i, false);
+            }
+        }
+        if (::poll(fds.data(), fds.size(), 100) <= 0) {
+            continue;
+        }
+        if ((fds[0].revents & POLLIN) != 0) {
+            Relay r;
+            r.client = accept_from(listener.get(), Clock::now());
+            if (r.client.valid()) {
+                r.target = connect_to({options.target_host, options.target_port}, "",
+                                      Clock::now() + std::chrono::seconds(5), error);
+                if (!r.target.valid()) {
+                    log << "cannot reach the target: " << error << "\n";
+                    continue;
+                }
+                relays.push_back(std::move(r));
+            }
+        }
+        for (std::size_t k = 1; k < fds.size(); ++k) {
+            if (fds[k].revents == 0) {
+                continue;
+            }
+            auto [i, from_client] = owners[k];
+            Relay& r = relays[i];
+            char buf[8192];
+            const ssize_t n = ::recv(fds[k].fd, buf, sizeof buf, 0);
+            Fd& other = from_client ? r.target : r.client;
+            if (n > 0) {
+                events.push_back({i, from_client, false, std::string(buf, std::size_t(n))});
+                if (from_client) {
+                    r.request.append(buf, std::size_t(n));
+                }
+                write_all(other.get(), std::string_view(buf, std::size_t(n)));
+                continue;
+            }
+            events.push_back({i, from_client, true, {}});
+            ::shutdown(other.get(), SHUT_WR);
+            (from_client ? r.client_done : r.target_done) = true;
+            if (r.client_done && r.target_done) {
+                r.client.reset();
+                r.target.reset();
+                ++ended;
+            }
+        }
+    }
+    std::signal(SIGINT, previous_int);
+    std::signal(SIGTERM, previous_term);
+
+    // One actor per clientID (from the first request of each connection).
+    std::map<std::string, std::string> actor_of_id;
+    std::vector<std::string> actors;
+    for (std::size_t i = 0; i < relays.size(); ++i) {
+        const StreamResult s = decode_stream(Context::request, relays[i].request);
+        std::string id;
+        if (!s.messages.empty()) {
+            if (const auto* m = std::get_if<Register>(&s.messages.front())) {
+                id = std::string(m->self.id);
+            } else if (const auto* b = std::get_if<Bridge>(&s.messages.front())) {
+                id = std::string(b->id);
+            }
+        }
+        if (id.empty()) {
+            id = "#" + std::to_string(i);
+        }
+        if (!actor_of_id.contains(id)) {
+            actor_of_id[id] = actor_name(actor_of_id.size());
+        }
+        actors.push_back(actor_of_id[id]);
+    }
+
+    std::ofstream out(options.output);
+    out << "# " << options.title << "\n\n- Sections: \xC2\xA7" "6.1\n- Modes: codec, server\n\n"
+        << "Recorded from a live session with " << options.target_host << ":"
+        << options.target_port << "; edit the sections and this sentence.\n\n```transcript\n";
+    std::vector<bool> opened(relays.size(), false);
+    for (const Event& e : events) {
+        const std::string& a = actors[e.conn];
+        if (!opened[e.conn]) {
+            out << "connect " << a << " server\n";
+            opened[e.conn] = true;
+        }
+        const std::string from = e.from_client ? a : "server";
+        const std::string to = e.from_client ? "server" : a;
+        if (e.end) {
+            out << from << (e.from_client ? " half-closes " : " closes ") << to << "\n";
+            continue;
+        }
+        std::string_view rest = e.bytes;
+        while (!rest.empty()) {
+            const auto nl = rest.find('\n');
+            const std::string_view line = rest.substr(0, nl == std::string_view::npos ? nl : nl + 1);
+            transcript::Template t;
+            t.append(line);
+            out << from << " -> " << to << ": " << transcript::to_source(t) << "\n";
+            rest.remove_prefix(line.size());
+        }
+    }
+    out << "```\n";
+    if (!out) {
+        log << "cannot write " << options.output << "\n";
+        return 1;
+    }
+    log << "wrote " << relays.size() << " connections to " << options.output << "\n";
+    return 0;
 }
 
 } // namespace tcpchat::conformance

@@ -5,7 +5,9 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <map>
+#include <thread>
 #include <set>
 #include <sstream>
 
@@ -104,7 +106,8 @@ TEST_P(FlawedServers, FailTheCasesTheirFlawBreaks) {
     o.timeout = std::chrono::milliseconds(1500);
     o.server_host = "127.0.0.1";
     o.server_port = server.port();
-    o.drain = false; // a fresh server has nobody waiting
+    // Earlier cases leave clients waiting; a server that never closes makes draining slow.
+    o.drain = GetParam().flaw != Flaw::never_closes;
     o.run_id = make_run_id();
     std::vector<std::string> names(GetParam().pass.begin(), GetParam().pass.end());
     names.insert(names.end(), GetParam().fail.begin(), GetParam().fail.end());
@@ -164,5 +167,38 @@ INSTANTIATE_TEST_SUITE_P(Runner, FlawedClients,
                                            ClientRow{"NoFinalBlankLine", "no-final-blank", false}),
                          [](const auto& info) { return info.param.name; });
 #endif
+
+} // namespace
+
+namespace {
+
+TEST(Recorder, WritesATranscriptThatCodecModePasses) {
+    FlawedServer server(Flaw::none);
+    RecordOptions o;
+    o.target_host = "127.0.0.1";
+    o.target_port = server.port();
+    o.connections = 1;
+    o.output = ::testing::TempDir() + "recorded.md";
+    std::atomic<std::uint16_t> port{0};
+    std::ostringstream log;
+    std::thread proxy([&] {
+        record(o, log, [](std::uint16_t p, void* c) { static_cast<std::atomic<std::uint16_t>*>(c)->store(p); },
+               &port);
+    });
+    while (port == 0) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    LiveOptions live;
+    live.server_host = "127.0.0.1";
+    live.server_port = port;
+    live.run_id = make_run_id();
+    live.drain = false;
+    EXPECT_TRUE(run_server(find("6.1-server-closes"), live).passed);
+    proxy.join();
+    const Suite recorded = load_suite({o.output});
+    ASSERT_TRUE(recorded.errors.empty()) << recorded.errors.front().error.message;
+    ASSERT_EQ(recorded.cases.size(), 1U);
+    EXPECT_TRUE(run_codec(recorded.cases.front()).passed);
+}
 
 } // namespace
