@@ -39,6 +39,11 @@ void close_now(tcp::socket& socket) {
 
 } // namespace
 
+std::error_code check_text(std::string_view text, const Limits& limits) {
+    std::string scratch;
+    return encode(Text{text}, scratch, limits);
+}
+
 // ---- PeerLink ------------------------------------------------------------------------------
 
 PeerLink::PeerLink(tcp::socket socket, ContactRecord peer, StreamDecoder decoder,

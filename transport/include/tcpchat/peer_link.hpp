@@ -116,6 +116,10 @@ class PeerLink : public std::enable_shared_from_this<PeerLink> {
     std::array<char, 4096> chunk_{};
 };
 
+// Whether `text` can go on the wire as one chat line: the error send_text() would refuse it with
+// (a control byte, longer than MAX-LINE once stuffed), or none. Lets a client keep the turn.
+[[nodiscard]] std::error_code check_text(std::string_view text, const Limits& limits = {});
+
 // What opening or waiting yields: a link, or why not (a message naming the address).
 struct PeerResult {
     std::shared_ptr<PeerLink> link;
