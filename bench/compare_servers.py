@@ -1,0 +1,285 @@
+#!/usr/bin/env python3
+"""Measures tcp-chat-server side by side with what a user would otherwise run, on this machine,
+in one run (bench/README.md).
+
+    bench/compare_servers.py baseline   tcp-chat-server vs bench/baseline_server.py (Python
+                                        socketserver), both driven by tcp-chat-load -c64
+    bench/compare_servers.py nginx      tcp-chat-server driven by tcp-chat-load -c64 vs nginx
+                                        (one worker, keepalive_timeout 0, `return 200` with a
+                                        REGACK-sized body) driven by
+                                        wrk -H 'Connection: close' -c64 -t2 -d10s
+
+Binaries come from --build-dir (default: build-bench/ of this checkout, see scripts/bench).
+nginx and wrk are not project dependencies: when they are missing and this runs as root, they
+are installed with apt-get (Debian packages nginx-light and wrk) unless --no-install is given;
+otherwise the nginx comparison is skipped (exit status 3).
+"""
+import argparse
+import json
+import os
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+HOST = "127.0.0.1"
+# What tcp-chat-server answers to tcp-chat-load's first REGISTER: nginx returns as many bytes.
+REGACK = "REGACK\r\nclientID: load-0\r\nIP: 127.0.0.1\r\nPort: 20000\r\n\r\n"
+
+
+def fail(message, status=1):
+    print(f"compare_servers: {message}", file=sys.stderr)
+    sys.exit(status)
+
+
+def free_port(host=HOST):
+    with socket.socket() as s:
+        s.bind((host, 0))
+        return s.getsockname()[1]
+
+
+def wait_listening(proc, host, port, timeout=10.0):
+    """Waits until something accepts on host:port, or the process dies."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            fail(f"{proc.args[0]} exited with status {proc.returncode} before listening")
+        try:
+            with socket.create_connection((host, port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.05)
+    fail(f"{proc.args[0]} is not listening on {host}:{port} after {timeout} s")
+
+
+def stop(proc):
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+class Running:
+    """A server process for the duration of a `with` block."""
+
+    def __init__(self, argv, port, **kwargs):
+        self.argv, self.port, self.kwargs = argv, port, kwargs
+
+    def __enter__(self):
+        self.proc = subprocess.Popen(self.argv, stdout=subprocess.DEVNULL, **self.kwargs)
+        wait_listening(self.proc, HOST, self.port)
+        return self.proc
+
+    def __exit__(self, *exc):
+        stop(self.proc)
+
+
+def our_server(build):
+    port = free_port()
+    server = build / "apps" / "server" / "tcp-chat-server"
+    if not server.exists():
+        fail(f"{server} is not built (cmake --build --preset bench --target tcp-chat-server)")
+    # --quiet: one log line per request would be measured too (spec §6.6).
+    return Running([str(server), "--listen", HOST, "--port", str(port), "--quiet"], port), port
+
+
+def baseline_server():
+    port = free_port()
+    script = ROOT / "bench" / "baseline_server.py"
+    return Running([sys.executable, str(script), "--host", HOST, "--port", str(port)], port), port
+
+
+def run_load(build, port, args):
+    """tcp-chat-load against HOST:port; returns its JSON report."""
+    load = build / "bench" / "tcp-chat-load"
+    if not load.exists():
+        fail(f"{load} is not built (cmake --build --preset bench --target tcp-chat-load)")
+    argv = [str(load), "--server", f"{HOST}:{port}", "-c", str(args.connections),
+            "-d", str(args.duration), "-t", str(args.threads), "--json"]
+    done = subprocess.run(argv, capture_output=True, text=True)
+    if done.returncode not in (0, 1) or not done.stdout.strip():
+        fail(f"{' '.join(argv)} failed ({done.returncode}): {done.stderr.strip()}")
+    report = json.loads(done.stdout)
+    report["command"] = " ".join(["tcp-chat-load"] + argv[1:])
+    return report
+
+
+def median_report(reports):
+    """The run with the median rate stands for its rounds."""
+    ordered = sorted(reports, key=lambda r: r["rate"])
+    chosen = dict(ordered[(len(ordered) - 1) // 2])
+    chosen["rates"] = [round(r["rate"]) for r in reports]
+    return chosen
+
+
+def print_table(rows):
+    print(f'{"server":<34} {"requests/s":>10} {"p50 ms":>8} {"p99 ms":>8} {"p99.9 ms":>8} {"errors":>7}')
+    for name, r in rows:
+        p999 = r.get("p999_ms")
+        print(f'{name:<34} {r["rate"]:>10.0f} {r["p50_ms"]:>8.2f} {r["p99_ms"]:>8.2f} '
+              f'{"-" if p999 is None else format(p999, ".2f"):>8} {r["errors"]:>7}')
+    for name, r in rows:
+        print(f'  {name}: {r["command"]}' + (f'  (rates of the rounds: {r["rates"]})'
+                                             if len(r.get("rates", [])) > 1 else ""))
+
+
+def verdict(label, ok, detail):
+    print(f'{"met   " if ok else "MISSED"} {label}: {detail}')
+    return ok
+
+
+def compare_baseline(args):
+    ours, base = [], []
+    for _ in range(args.rounds):
+        running, port = our_server(args.build_dir)
+        with running:
+            ours.append(run_load(args.build_dir, port, args))
+        running, port = baseline_server()
+        with running:
+            base.append(run_load(args.build_dir, port, args))
+    ours, base = median_report(ours), median_report(base)
+    print_table([("tcp-chat-server", ours), ("baseline_server.py (socketserver)", base)])
+    ratio = ours["rate"] / base["rate"] if base["rate"] else float("inf")
+    ok = verdict("at least 10x the Python baseline", ratio >= 10, f"{ratio:.1f}x")
+    ok &= verdict("p99 under 5 ms", ours["p99_ms"] < 5, f'{ours["p99_ms"]:.2f} ms')
+    ok &= verdict("zero errors", ours["errors"] == 0, f'{ours["errors"]} errors')
+    return {"tcp-chat-server": ours, "baseline": base, "ratio": ratio}, ok
+
+
+def ensure_installed(args):
+    """Paths of nginx and wrk, installing them when allowed; None when they are not there."""
+    def find():
+        nginx = shutil.which("nginx") or ("/usr/sbin/nginx" if os.path.exists("/usr/sbin/nginx") else None)
+        return nginx, shutil.which("wrk")
+
+    nginx, wrk = find()
+    if nginx and wrk:
+        return nginx, wrk
+    missing = ([] if nginx else ["nginx-light"]) + ([] if wrk else ["wrk"])
+    if args.no_install or os.geteuid() != 0 or not shutil.which("apt-get"):
+        print(f"compare_servers: nginx comparison skipped: install {' '.join(missing)} "
+              f"(sudo apt-get install {' '.join(missing)})", file=sys.stderr)
+        return None, None
+    print(f"compare_servers: installing {' '.join(missing)} with apt-get", file=sys.stderr)
+    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+    for argv in (["apt-get", "update", "-qq"],
+                 ["apt-get", "install", "-y", "-qq", "--no-install-recommends"] + missing):
+        subprocess.run(argv, check=True, env=env, stdout=subprocess.DEVNULL)
+    return find()
+
+
+def nginx_config(directory, port):
+    body = REGACK.replace("\r", "\\r").replace("\n", "\\n")
+    temp = "\n".join(f"    {kind}_temp_path {directory}/{kind};"
+                     for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
+    return f"""# Generated by bench/compare_servers.py: one worker, one request per connection.
+worker_processes 1;
+daemon off;
+pid {directory}/nginx.pid;
+error_log {directory}/error.log warn;
+events {{ worker_connections 4096; }}
+http {{
+    access_log off;
+    keepalive_timeout 0;
+{temp}
+    server {{
+        listen {HOST}:{port} backlog=1024;
+        location / {{
+            default_type text/plain;
+            return 200 "{body}";
+        }}
+    }}
+}}
+"""
+
+
+def run_wrk(wrk, port, args):
+    argv = [wrk, "-H", "Connection: close", f"-c{args.connections}", "-t2",
+            f"-d{args.duration}s", "--latency", f"http://{HOST}:{port}/"]
+    done = subprocess.run(argv, capture_output=True, text=True, check=True)
+    report = {"command": " ".join(["wrk"] + argv[1:]).replace("Connection: close", "'Connection: close'"),
+              "errors": 0, "p999_ms": None}
+    for line in done.stdout.splitlines():
+        words = line.split()
+        if line.startswith("Requests/sec:"):
+            report["rate"] = float(words[1])
+        elif words[:1] in (["50%"], ["99%"]):
+            value = words[1]
+            scale = 1e-3 if value.endswith("us") else 1e3 if value.endswith("s") and not value.endswith("ms") else 1
+            number = float(value.rstrip("mus"))
+            report["p50_ms" if words[0] == "50%" else "p99_ms"] = number * scale
+        elif line.strip().startswith("Socket errors:"):
+            report["errors"] += sum(int(w.rstrip(",")) for w in words if w.rstrip(",").isdigit())
+        elif line.strip().startswith("Non-2xx or 3xx responses:"):
+            report["errors"] += int(words[-1])
+    if "rate" not in report:
+        fail(f"cannot read wrk's output:\n{done.stdout}")
+    return report
+
+
+def compare_nginx(args):
+    nginx, wrk = ensure_installed(args)
+    if not (nginx and wrk):
+        return None, None
+    ours, theirs = [], []
+    for _ in range(args.rounds):
+        with tempfile.TemporaryDirectory(prefix="tcpchat-nginx-") as directory:
+            port = free_port()
+            config = Path(directory) / "nginx.conf"
+            config.write_text(nginx_config(directory, port))
+            with Running([nginx, "-p", directory, "-c", str(config)], port,
+                         stderr=subprocess.DEVNULL):
+                theirs.append(run_wrk(wrk, port, args))
+        running, port = our_server(args.build_dir)
+        with running:
+            ours.append(run_load(args.build_dir, port, args))
+    ours, theirs = median_report(ours), median_report(theirs)
+    print_table([("tcp-chat-server + tcp-chat-load", ours), ("nginx (1 worker) + wrk", theirs)])
+    ratio = ours["rate"] / theirs["rate"]
+    ok = verdict("at least 70% of nginx's rate", ratio >= 0.7, f"{100 * ratio:.0f}%")
+    return {"tcp-chat-server": ours, "nginx": theirs, "ratio": ratio}, ok
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter,
+                                     epilog=__doc__.split("\n\n", 1)[1])
+    parser.add_argument("against", choices=["baseline", "nginx", "all"])
+    parser.add_argument("--build-dir", type=Path, default=ROOT / "build-bench")
+    parser.add_argument("-c", "--connections", type=int, default=64)
+    parser.add_argument("-d", "--duration", type=int, default=10, help="seconds per run")
+    parser.add_argument("-t", "--threads", type=int, default=1, help="tcp-chat-load threads")
+    parser.add_argument("--rounds", type=int, default=1,
+                        help="alternate the servers this many times; report each one's median run")
+    parser.add_argument("--json", type=Path, help="also write the reports to this file")
+    parser.add_argument("--no-install", action="store_true", help="never apt-get nginx or wrk")
+    args = parser.parse_args()
+    args.build_dir = args.build_dir.resolve()
+
+    print(f"{os.cpu_count()} CPUs, load average {', '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    results, ok, skipped = {}, True, False
+    if args.against in ("baseline", "all"):
+        results["baseline"], met = compare_baseline(args)
+        ok &= met
+    if args.against in ("nginx", "all"):
+        if args.against == "all":
+            print()
+        results["nginx"], met = compare_nginx(args)
+        skipped = met is None
+        ok &= bool(met) or skipped
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=2) + "\n")
+    return 3 if skipped and args.against == "nginx" else 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,126 @@
+#include "results.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+
+namespace tcpchat::load {
+namespace {
+
+constexpr std::array<const char*, error_kinds> error_names = {"connect", "timeout", "closed",
+                                                              "bad_reply", "refused"};
+
+// The q-quantile by the nearest-rank method, in milliseconds; `sorted` is in ascending order.
+double quantile_ms(const std::vector<std::uint64_t>& sorted, double q) {
+    if (sorted.empty()) {
+        return 0.0;
+    }
+    const auto rank = std::size_t(std::ceil(q * double(sorted.size())));
+    return double(sorted[std::min(sorted.size() - 1, rank == 0 ? 0 : rank - 1)]) / 1e6;
+}
+
+struct Summary {
+    double rate;
+    double p50, p99, p999, max;
+};
+
+Summary summarize(const RunInfo& info, Results& r) {
+    std::sort(r.latencies_ns.begin(), r.latencies_ns.end());
+    return {info.seconds > 0 ? double(r.completed) / info.seconds : 0.0,
+            quantile_ms(r.latencies_ns, 0.50), quantile_ms(r.latencies_ns, 0.99),
+            quantile_ms(r.latencies_ns, 0.999), quantile_ms(r.latencies_ns, 1.0)};
+}
+
+// Error text goes into JSON: escape what JSON requires.
+std::string json_string(const std::string& text) {
+    std::string out = "\"";
+    for (const char c : text) {
+        if (c == '"' || c == '\\') {
+            out += '\\';
+            out += c;
+        } else if (static_cast<unsigned char>(c) < 0x20) {
+            char hex[8];
+            std::snprintf(hex, sizeof hex, "\\u%04x", unsigned(c));
+            out += hex;
+        } else {
+            out += c;
+        }
+    }
+    return out + "\"";
+}
+
+} // namespace
+
+void Results::record(std::chrono::steady_clock::duration latency) {
+    ++completed;
+    latencies_ns.push_back(
+        std::uint64_t(std::chrono::duration_cast<std::chrono::nanoseconds>(latency).count()));
+}
+
+void Results::fail(ErrorKind kind, std::string text) {
+    ++errors[std::size_t(kind)];
+    if (first_error.empty()) {
+        first_error = std::move(text);
+    }
+}
+
+void Results::merge(Results&& other) {
+    completed += other.completed;
+    latencies_ns.insert(latencies_ns.end(), other.latencies_ns.begin(), other.latencies_ns.end());
+    for (std::size_t i = 0; i < error_kinds; ++i) {
+        errors[i] += other.errors[i];
+    }
+    if (first_error.empty()) {
+        first_error = std::move(other.first_error);
+    }
+}
+
+std::uint64_t Results::error_count() const noexcept {
+    std::uint64_t n = 0;
+    for (const std::uint64_t e : errors) {
+        n += e;
+    }
+    return n;
+}
+
+void print_text(const RunInfo& info, Results& results) {
+    const Summary s = summarize(info, results);
+    std::printf("tcp-chat-load: %s against %s, %zu connection%s, %zu thread%s\n", info.what.c_str(),
+                info.target.c_str(), info.connections, info.connections == 1 ? "" : "s",
+                info.threads, info.threads == 1 ? "" : "s");
+    std::printf("  %-9s %llu in %.2f s = %.0f %s/s\n", info.unit.c_str(),
+                static_cast<unsigned long long>(results.completed), info.seconds, s.rate,
+                info.unit.c_str());
+    std::printf("  latency   p50 %.3f ms  p99 %.3f ms  p99.9 %.3f ms  max %.3f ms\n", s.p50, s.p99,
+                s.p999, s.max);
+    std::printf("  errors    %llu", static_cast<unsigned long long>(results.error_count()));
+    for (std::size_t i = 0; i < error_kinds; ++i) {
+        if (results.errors[i] != 0) {
+            std::printf("  %s %llu", error_names[i],
+                        static_cast<unsigned long long>(results.errors[i]));
+        }
+    }
+    std::printf("\n");
+    if (!results.first_error.empty()) {
+        std::printf("  first error: %s\n", results.first_error.c_str());
+    }
+}
+
+void print_json(const RunInfo& info, Results& results) {
+    const Summary s = summarize(info, results);
+    std::printf("{\"what\": %s, \"target\": %s, \"connections\": %zu, \"threads\": %zu, "
+                "\"unit\": %s, \"completed\": %llu, \"seconds\": %.3f, \"rate\": %.1f, "
+                "\"p50_ms\": %.3f, \"p99_ms\": %.3f, \"p999_ms\": %.3f, \"max_ms\": %.3f, "
+                "\"errors\": %llu",
+                json_string(info.what).c_str(), json_string(info.target).c_str(), info.connections,
+                info.threads, json_string(info.unit).c_str(),
+                static_cast<unsigned long long>(results.completed), info.seconds, s.rate, s.p50,
+                s.p99, s.p999, s.max, static_cast<unsigned long long>(results.error_count()));
+    for (std::size_t i = 0; i < error_kinds; ++i) {
+        std::printf(", \"errors_%s\": %llu", error_names[i],
+                    static_cast<unsigned long long>(results.errors[i]));
+    }
+    std::printf(", \"first_error\": %s}\n", json_string(results.first_error).c_str());
+}
+
+} // namespace tcpchat::load

@@ -1,0 +1,77 @@
+#!/usr/bin/env python3
+"""A short run of every benchmark program, so that they cannot rot (registered with CTest by
+bench/CMakeLists.txt). It checks that each runs and measures something, never how fast.
+
+    smoke_test.py --codec-bench BIN --load BIN [--server BIN] --baseline bench/baseline_server.py
+"""
+import argparse
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import compare_servers  # noqa: E402  (free_port, Running)
+
+failures = []
+
+
+def check(label, ok, detail=""):
+    print(f'{"ok  " if ok else "FAIL"} {label}{": " + detail if detail else ""}', flush=True)
+    if not ok:
+        failures.append(label)
+
+
+def load(binary, *args):
+    done = subprocess.run([binary, *args, "--json"], capture_output=True, text=True, timeout=30)
+    try:
+        return json.loads(done.stdout)
+    except json.JSONDecodeError:
+        return {"completed": 0, "errors": -1, "first_error": done.stderr.strip()}
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--codec-bench")
+    parser.add_argument("--load", required=True)
+    parser.add_argument("--server")
+    parser.add_argument("--baseline", required=True)
+    args = parser.parse_args()
+
+    if args.codec_bench:
+        done = subprocess.run([args.codec_bench, "--benchmark_min_time=0.01",
+                               "--benchmark_filter=Compare", "--benchmark_format=json"],
+                              capture_output=True, text=True, timeout=60)
+        names = []
+        if done.returncode == 0:
+            names = [b["name"] for b in json.loads(done.stdout)["benchmarks"]
+                     if not b.get("error_occurred")]
+        check("codec benchmarks run", "BM_Compare_Tcpchat" in names and "BM_Compare_Memchr" in names,
+              ", ".join(names) or done.stderr.strip())
+
+    host = compare_servers.HOST
+    servers = [("baseline_server.py", [sys.executable, args.baseline, "--host", host, "--port"])]
+    if args.server:
+        servers.insert(0, ("tcp-chat-server", [args.server, "--listen", host, "-q", "--port"]))
+    for name, argv in servers:
+        port = compare_servers.free_port()
+        with compare_servers.Running(argv + [str(port)], port):
+            for mode in ("mixed", "bridge"):
+                r = load(args.load, "--server", f"{host}:{port}", "--mode", mode, "-c", "8",
+                         "-d", "1")
+                check(f"tcp-chat-load --mode {mode} against {name}",
+                      r["completed"] > 0 and r["errors"] == 0,
+                      f'{r["completed"]} requests, {r["errors"]} errors {r.get("first_error", "")}')
+
+    r = load(args.load, "--mode", "chat", "-c", "2", "-d", "0.5", "--size", "100")
+    check("tcp-chat-load --mode chat", r["completed"] > 0 and r["errors"] == 0,
+          f'{r["completed"]} round trips, {r["errors"]} errors {r.get("first_error", "")}')
+
+    r = load(args.load, "--server", "192.0.2.1:5555")
+    check("tcp-chat-load refuses a non-loopback target", r["completed"] == 0 and r["errors"] == -1)
+
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
