@@ -1,0 +1,91 @@
+// fuzz_decode: one-shot decoding of arbitrary bytes, in every context, with the lenient profile,
+// the strict profile and options taken from the input (fuzz_input.hpp).
+//
+// Beyond "no crash, no leak, no out-of-bounds read" (ASan, UBSan), it checks that:
+// - every error has a known code and an offset inside the input (spec §8);
+// - every decoded value obeys the value rules (clientID, IP, Port, text; spec §4.3, §5) and
+//   points into the input;
+// - leniencies and limits only widen what is accepted: what decodes with the strict profile or
+//   with smaller limits decodes to the same value with the lenient profile (spec §7, §9.2);
+// - decode() and decode_stream() agree: a whole message is the stream's only message, trailing
+//   data means the stream's first message ends there, and any other error is the stream's error.
+#include "check.hpp"
+
+#include <string>
+
+namespace {
+
+using namespace tcpchat;
+using namespace tcpchat::fuzz;
+
+Decoded decode_checked(Context c, std::string_view wire, const DecodeOptions& o) {
+    Decoded d = decode(c, wire, o);
+    if (d.ok()) {
+        ValueCheck{c, o, wire}(d.value());
+        (void)to_string(d.value()); // printing must cope with any decoded value
+    } else {
+        check_error(d.error(), wire.size(), c, o);
+    }
+    return d;
+}
+
+void check_stream_agrees(Context c, std::string_view wire, const DecodeOptions& o,
+                         const Decoded& one) {
+    const StreamResult s = decode_stream(c, wire, o);
+    if (s.error) {
+        check_error(*s.error, wire.size(), c, o);
+    }
+    if (wire.empty()) {
+        require(s.messages.empty() && !s.error, "decode_stream of no bytes is not a clean end", c,
+                o);
+        return;
+    }
+    const std::string detail = "decode: " + describe(one);
+    if (one.ok()) {
+        require(s.messages.size() == 1 && s.messages[0] == one.value() && !s.error,
+                "decode_stream differs from decode of one whole message", c, o, detail);
+    } else if (one.error().code == Errc::trailing_data) {
+        require(!s.messages.empty(), "decode_stream found no message where decode found one", c, o,
+                detail);
+        const Decoded first = decode(c, wire.substr(0, one.error().offset), o);
+        require(first.ok() && first.value() == s.messages[0],
+                "the message before trailing data differs from decode_stream's first", c, o,
+                detail + "; prefix: " + describe(first) + "; stream: " + to_string(s.messages[0]));
+    } else {
+        std::ostringstream got;
+        if (s.error) {
+            got << *s.error;
+        }
+        require(s.messages.empty() && s.error == one.error(),
+                "decode_stream's error differs from decode's", c, o,
+                detail + "; decode_stream: " + std::to_string(s.messages.size()) +
+                    " message(s), error " + got.str());
+    }
+}
+
+// What decodes with narrower options decodes to the same value with the lenient profile.
+void check_wider(Context c, const Decoded& narrow, const Decoded& lenient, const DecodeOptions& o,
+                 std::string_view which) {
+    if (!narrow.ok()) {
+        return;
+    }
+    require(lenient.ok() && lenient.value() == narrow.value(),
+            std::string("accepted by ") + std::string(which) + " but not the same by lenient", c, o,
+            describe(narrow) + " vs lenient " + describe(lenient));
+}
+
+} // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+    const FuzzInput in = read_options_input(data, size);
+    for (const Context c : all_contexts) {
+        const Decoded lenient = decode_checked(c, in.wire, lenient_profile);
+        const Decoded strict = decode_checked(c, in.wire, strict_profile);
+        const Decoded custom = decode_checked(c, in.wire, in.options);
+        check_wider(c, strict, lenient, strict_profile, "strict");
+        check_wider(c, custom, lenient, in.options, "the input's options");
+        check_stream_agrees(c, in.wire, lenient_profile, lenient);
+        check_stream_agrees(c, in.wire, in.options, custom);
+    }
+    return 0;
+}
