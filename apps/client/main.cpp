@@ -58,6 +58,8 @@ int main(int argc, char** argv) {
     CLI::App app{"TCP-Chat client: registers with the server, gets a peer from it and chats with "
                  "that peer in turns, like a walkie-talkie.",
                  "tcp-chat-client"};
+    // A repeated option takes its last value, as the original's argparse does.
+    app.option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
     app.set_version_flag("--version", "tcp-chat-client " + std::string(project_version) +
                                           " (TCP-Chat protocol " + std::string(protocol_version) +
                                           ")");
