@@ -18,6 +18,9 @@
 
 namespace {
 
+// Timeouts are given in seconds, to the millisecond; a year is more than anyone needs.
+constexpr double max_seconds = 365.0 * 24 * 3600;
+
 std::chrono::milliseconds to_milliseconds(double seconds) {
     return std::chrono::milliseconds(std::llround(seconds * 1000.0));
 }
@@ -60,10 +63,10 @@ int main(int argc, char** argv) {
         });
     app.add_option("--read-timeout", read_timeout,
                    "seconds a client has to send its whole request (ERROR 408 after)")
-        ->check(CLI::PositiveNumber);
+        ->check(CLI::Range(0.001, max_seconds));
     app.add_option("--wait-timeout", wait_timeout,
                    "seconds a client that bridged stays in the waiting queue")
-        ->check(CLI::PositiveNumber);
+        ->check(CLI::Range(0.001, max_seconds));
     app.add_option("--max-connections", options.max_connections,
                    "open request connections at most (more get ERROR 503)")
         ->check(CLI::PositiveNumber);
