@@ -108,7 +108,9 @@ class LineEditor final : public Terminal {
         }
         prompt_ = std::move(decorated);
         if (running_) {
+            // libedit redraws from the cursor: go back to the start of the line and clear it.
             rl_set_prompt(prompt_.c_str());
+            write_all(stdout, "\r\033[K");
             rl_forced_update_display();
         }
     }
