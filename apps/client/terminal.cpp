@@ -5,6 +5,8 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
+#include <iterator>
 #include <optional>
 #include <sys/ioctl.h>
 #include <unistd.h>
@@ -74,6 +76,7 @@ class LineEditor final : public Terminal {
         active_ = this;
         rl_readline_name = "tcp-chat-client";
         rl_catch_signals = 0; // SIGINT and friends are the client's: they mean /quit
+        rl_attempted_completion_function = &LineEditor::complete;
         using_history();
         boost::system::error_code ec;
         input_.assign(::dup(STDIN_FILENO), ec);
@@ -141,6 +144,31 @@ class LineEditor final : public Terminal {
         }
         return prompt.substr(0, open) + "\001\033[1m\002" + prompt.substr(open, close + 1 - open) +
                "\001\033[0m\002" + prompt.substr(close + 1);
+    }
+
+    // Tab completes a command at the start of the line, and nothing else (no file names).
+    static char** complete(const char* text, int start, int) {
+        rl_attempted_completion_over = 1;
+        if (start != 0 || text[0] != '/') {
+            return nullptr;
+        }
+        return rl_completion_matches(text, &LineEditor::next_command);
+    }
+
+    static char* next_command(const char* text, int state) {
+        static constexpr std::string_view commands[] = {"/register", "/bridge", "/chat",
+                                                        "/quit",     "/id",     "/help"};
+        static std::size_t next = 0;
+        if (state == 0) {
+            next = 0;
+        }
+        while (next < std::size(commands)) {
+            const std::string_view command = commands[next++];
+            if (command.starts_with(text)) {
+                return ::strdup(command.data()); // libedit frees it
+            }
+        }
+        return nullptr;
     }
 
     void install() { rl_callback_handler_install(prompt_.c_str(), &LineEditor::take_line); }
