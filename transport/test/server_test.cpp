@@ -541,13 +541,15 @@ INSTANTIATE_TEST_SUITE_P(Requests, BadRequestTest, ::testing::ValuesIn(bad_reque
 
 TEST_F(ServerTest, HalfARequestThenCloseIsLogged) {
     start();
+    ASSERT_EQ(exchange(register_request("user1", 3000)), regack("user1", 3000));
     const auto before = registry_->state();
     RawClient client(endpoint_);
     const std::string endpoint = client.endpoint();
-    client.send("REGISTER\r\nclientID: us");
+    // The new contact is complete, the request is not (its empty line is missing).
+    client.send("REGISTER\r\nclientID: user1\r\nIP: 127.0.0.1\r\nPort: 3999\r\n");
     client.close();
     const std::string line = logged_starting("rejected " + endpoint + ": ");
-    EXPECT_EQ(line.rfind("rejected " + endpoint + ": closed mid-request, truncated at byte 22", 0),
+    EXPECT_EQ(line.rfind("rejected " + endpoint + ": closed mid-request, truncated at byte 54", 0),
               0U)
         << line;
     EXPECT_EQ(registry_->state(), before);
@@ -567,10 +569,11 @@ TEST_F(ServerTest, HalfARequestThenHalfCloseGetsNoReply) {
 
 TEST_F(ServerTest, ResetMidRequestIsLogged) {
     start();
+    ASSERT_EQ(exchange(register_request("user1", 3000)), regack("user1", 3000));
     const auto before = registry_->state();
     RawClient client(endpoint_);
     const std::string endpoint = client.endpoint();
-    client.send("REGISTER\r\nclientID: user1\r\n");
+    client.send("REGISTER\r\nclientID: user1\r\nIP: 127.0.0.1\r\nPort: 3999\r\n");
     EXPECT_TRUE(logged("accepted " + endpoint));
     client.reset();
     const std::string line = logged_starting("rejected " + endpoint + ": ");
@@ -734,7 +737,11 @@ TEST_F(ServerTest, ListenReportsAnAddressNotAvailable) {
     auto options = test_options();
     options.host = "192.0.2.1"; // TEST-NET-1: not an address of this machine
     tcpchat::Server server(io, options, registry, {});
-    EXPECT_EQ(server.listen(), std::errc::address_not_available);
+    const std::error_code ec = server.listen();
+    if (!ec) {
+        GTEST_SKIP() << "this machine lets a socket bind an address it does not have";
+    }
+    EXPECT_EQ(ec, std::errc::address_not_available);
 }
 
 TEST_F(ServerTest, ServesOverIpv6) {
