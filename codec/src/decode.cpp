@@ -18,28 +18,40 @@ namespace {
 namespace pegtl = tao::pegtl;
 namespace g = tcpchat::grammar;
 
-// An input over a byte range that remembers whether a rule asked for bytes past its end: a
-// result reached that way may change when more bytes arrive (spec §4.1), so it is provisional.
+// An input over a byte range that remembers how far rules looked: whether one asked for bytes
+// past its end (a result reached that way may change when more bytes arrive, so it is
+// provisional; spec §4.1), and the furthest byte any rule examined (limits are judged on all
+// bytes a decision rests on, so the decision does not depend on where the stream was cut).
 class Input : public pegtl::memory_input<pegtl::tracking_mode::lazy, pegtl::eol::crlf> {
     using base = pegtl::memory_input<pegtl::tracking_mode::lazy, pegtl::eol::crlf>;
 
 public:
-    Input(const char* begin, const char* end) : base(begin, end, "") {}
+    Input(const char* begin, const char* end) : base(begin, end, ""), seen_end_(begin) {}
 
     [[nodiscard]] bool empty() const noexcept {
         const bool e = base::empty();
         reached_end_ = reached_end_ || e;
+        examined(1);
         return e;
     }
     [[nodiscard]] std::size_t size(std::size_t amount = 0) const noexcept {
         const std::size_t s = base::size(amount);
         reached_end_ = reached_end_ || s < amount;
+        examined(amount);
         return s;
     }
+    // Rules that compare bytes themselves say how many they looked at.
+    void examined(std::size_t amount) const noexcept {
+        const char* to = current() + std::min(amount, base::size(amount));
+        seen_end_ = std::max(seen_end_, to);
+    }
     [[nodiscard]] bool reached_end() const noexcept { return reached_end_; }
+    // One past the furthest byte examined.
+    [[nodiscard]] const char* seen_end() const noexcept { return std::max(seen_end_, current()); }
 
 private:
     mutable bool reached_end_ = false;
+    mutable const char* seen_end_;
 };
 
 struct Failure {
@@ -125,23 +137,22 @@ struct ParseState {
     }
 };
 
-// The first limit a byte range proves exceeded, if any (spec §7): `at` is where parsing stopped
-// (an error's position, or the end of the bytes when more are needed).
-std::optional<Failure> limit_exceeded(const ParseState& st, const char* at, bool at_data_end) {
+// The first limit the bytes examined prove exceeded, if any (spec §7). `seen_end` is one past
+// the furthest byte the parse examined; at the end of the data, a final CR may still be followed
+// by its LF and is not yet counted as line content. Of two limits, the earlier offset wins; on a
+// tie, the line's.
+std::optional<Failure> limit_exceeded(const ParseState& st, const char* seen_end, bool at_data_end) {
     const Limits& lim = st.options.limits;
-    const char* content_end = at;
+    const char* content_end = seen_end;
     if (at_data_end && content_end > st.line_start && content_end[-1] == '\r') {
-        --content_end; // the CR of a CRLF whose LF has not arrived
+        --content_end;
     }
     std::optional<Failure> found;
-    // An error before the current line (a header found missing at the end, say) is about the
-    // message, not the line.
-    if (at >= st.line_start && std::size_t(content_end - st.line_start) > lim.line_length) {
+    if (content_end > st.line_start && std::size_t(content_end - st.line_start) > lim.line_length) {
         found = Failure{Errc::line_too_long, st.line_start + lim.line_length,
                         "a line of at most MAX-LINE bytes"};
     }
-    const std::size_t seen = std::size_t(at - st.begin) + (at_data_end ? 0 : 1);
-    if (seen > lim.message_size) {
+    if (std::size_t(seen_end - st.begin) > lim.message_size) {
         const char* where = st.begin + lim.message_size;
         if (!found || where < found->at) {
             found = Failure{Errc::message_too_large, where, "a message of at most MAX-MESSAGE bytes"};
@@ -373,7 +384,6 @@ struct action<g::reason> {
 };
 
 // The CRLF ending a known header: line limits, then an empty value where none is allowed.
-template <Field F>
 struct on_field_end {
     template <typename ActionInput>
     static void apply(const ActionInput& in, ParseState& st) {
@@ -386,11 +396,11 @@ struct on_field_end {
     }
 };
 template <>
-struct action<g::client_id_end> : on_field_end<Field::client_id> {};
+struct action<g::client_id_end> : on_field_end {};
 template <>
-struct action<g::ip_end> : on_field_end<Field::ip> {};
+struct action<g::ip_end> : on_field_end {};
 template <>
-struct action<g::port_end> : on_field_end<Field::port> {};
+struct action<g::port_end> : on_field_end {};
 template <>
 struct action<g::status_end> : on_line_end {};
 template <>
@@ -566,9 +576,9 @@ struct control : pegtl::normal<Rule> {
     template <typename ParseInput, typename... States>
     [[noreturn]] static void raise(const ParseInput& in, States&&... /*st*/) {
         const char* p = in.current();
-        const auto byte = static_cast<unsigned char>(*p);
         Errc code = rule_error<Rule>::code;
         std::string_view expected = rule_error<Rule>::expected;
+        const auto byte = in.empty() ? 0 : static_cast<unsigned char>(*p);
         if (in.empty()) {
             code = Errc::truncated;
         } else if (byte == '\n') {
@@ -627,24 +637,26 @@ Step parse_one(Context context, std::string_view bytes, const DecodeOptions& opt
         failure = f;
     }
 
-    // A result reached by looking past the end of `bytes` may change with more bytes; the limits
-    // are then judged on everything seen, exactly as when the stream stops at this point.
+    // A result reached by looking past the end of `bytes` may change with more bytes. Limits are
+    // judged on every byte the parse examined (for a limit error thrown at a line's end, that was
+    // done already), so that a stream cut anywhere reaches the same verdict (spec §4.1, §7).
     Step step;
     const bool touched_end = in.reached_end();
-    if (!failure && !touched_end) {
-        step.status = Status::message;
-        step.consumed = std::size_t(in.current() - begin);
-        step.message = std::move(st.result);
-        return step;
+    const auto is_limit = [](const std::optional<Failure>& f) {
+        return f && (f->code == Errc::line_too_long || f->code == Errc::message_too_large);
+    };
+    if (!is_limit(failure) && (failure || touched_end)) {
+        if (auto limit = limit_exceeded(st, touched_end ? end : in.seen_end(), touched_end)) {
+            failure = limit;
+        }
     }
-    const char* at = touched_end ? end : failure->at;
-    if (const auto limit = limit_exceeded(st, at, touched_end)) {
-        failure = limit;
-    } else if (touched_end && !final) {
+    const bool decided = final || !touched_end || is_limit(failure);
+    if (!decided) {
         step.status = Status::need_more;
         step.consumed = bytes.size();
         return step;
-    } else if (!failure) {
+    }
+    if (!failure) {
         step.status = Status::message;
         step.consumed = std::size_t(in.current() - begin);
         step.message = std::move(st.result);

@@ -32,7 +32,14 @@ struct str {
         static constexpr char text[] = {Cs...};
         constexpr std::size_t length = sizeof...(Cs);
         const std::size_t available = std::min(in.size(0), length);
-        if (std::memcmp(in.current(), text, available) != 0) {
+        std::size_t same = 0;
+        while (same < available && in.current()[same] == text[same]) {
+            ++same;
+        }
+        if (same < available) {
+            if constexpr (requires { in.examined(same + 1); }) {
+                in.examined(same + 1); // the input's record of how far decisions looked
+            }
             return false;
         }
         if (in.size(length) < length) {
