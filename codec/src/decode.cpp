@@ -662,8 +662,9 @@ Step parse_one(Context context, std::string_view bytes, const DecodeOptions& opt
         step.message = std::move(st.result);
         return step;
     }
-    if (final && failure->at == end) {
-        failure->code = Errc::truncated;
+    if (final && touched_end && !is_limit(failure)) {
+        // The stream ended while more bytes could still have made a message (spec §8).
+        failure = Failure{Errc::truncated, end, failure->expected};
     }
     step.status = Status::error;
     step.error = DecodeError{failure->code, std::uint64_t(failure->at - begin), failure->expected};

@@ -77,7 +77,8 @@ const Row rows[] = {
      "BRIDGEACK{}", "error:bad_separator@20"},
     {"port_leading_zero", Context::request, R"(REGISTER\r\nclientID: a\r\nIP: 1.2.3.4\r\nPort: 03000\r\n\r\n)",
      "REGISTER{clientID=a IP=1.2.3.4 Port=3000}", "error:bad_port@42"},
-    {"unstuffed_quit_text", Context::chat, R"(QUIT\r\n)", R"(Text{"QUIT"})", "error:unstuffed_quit@0"},
+    {"unstuffed_quit_text", Context::chat, R"(QUIT\r\n)", R"(Text{"QUIT"})", "error:truncated@6"},
+    {"unstuffed_quit_then_text", Context::chat, R"(QUIT\r\nX)", "error:trailing_data@6", "error:unstuffed_quit@0"},
 
     // §8: errors in both profiles, with their exact offsets
     {"bare_lf_method", Context::request, R"(REGISTER\n)", "error:bare_lf@8", nullptr},
@@ -120,7 +121,8 @@ const Row rows[] = {
     {"bad_code", Context::response, R"(ERROR\r\nCode: 40\r\nReason: x\r\n\r\n)", "error:bad_code@13", nullptr},
     {"trailing_data", Context::request, R"(BRIDGE\r\nclientID: a\r\n\r\nX)", "error:trailing_data@23", nullptr},
     {"empty_input", Context::request, "", "error:truncated@0", nullptr},
-    {"cut_in_method", Context::request, "REGIS", "error:unknown_method@0", nullptr},
+    {"cut_in_method", Context::request, "REGIS", "error:truncated@5", nullptr},
+    {"cut_in_name", Context::request, R"(REGISTER\r\ncli)", "error:truncated@13", nullptr},
     {"cut_in_value", Context::request, R"(BRIDGE\r\nclientID: us)", "error:truncated@20", nullptr},
     {"cut_after_cr", Context::chat, R"(hi\r)", "error:truncated@3", nullptr},
     {"text_without_crlf", Context::chat, "hi", "error:truncated@2", nullptr},
@@ -156,7 +158,7 @@ TEST(Leniency, EachSwitchAlone) {
         {Leniency::any_order, Context::request, R"(REGISTER\r\nIP: 1.2.3.4\r\nclientID: a\r\nPort: 1\r\n\r\n)", Errc::header_order},
         {Leniency::unknown_headers, Context::request, R"(BRIDGE\r\nclientID: a\r\nX: 1\r\n\r\n)", Errc::unknown_header},
         {Leniency::port_leading_zeros, Context::request, R"(REGISTER\r\nclientID: a\r\nIP: 1.2.3.4\r\nPort: 01\r\n\r\n)", Errc::bad_port},
-        {Leniency::unstuffed_quit, Context::chat, R"(QUIT\r\n)", Errc::unstuffed_quit},
+        {Leniency::unstuffed_quit, Context::chat, R"(QUIT\r\n)", Errc::truncated},
     };
     for (const Case& c : cases) {
         const std::string bytes = unescape(c.bytes);
