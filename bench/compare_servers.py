@@ -17,6 +17,7 @@ otherwise the nginx comparison is skipped (exit status 3).
 import argparse
 import json
 import os
+import resource
 import shutil
 import signal
 import socket
@@ -66,6 +67,38 @@ def stop(proc):
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+
+
+def cpu_seconds(pid):
+    """CPU time (user + system) of a process and its descendants so far: what a server spent,
+    whatever else the machine was doing."""
+    total = 0.0
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        for task in os.listdir(f"/proc/{pid}/task"):
+            with open(f"/proc/{pid}/task/{task}/children") as f:
+                total += sum(cpu_seconds(int(child)) for child in f.read().split())
+    except OSError:
+        pass
+    return total
+
+
+def measured(proc, run):
+    """Runs `run()` (a client) and adds the server's and the client's CPU time per request."""
+    server_before = cpu_seconds(proc.pid)
+    client_before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    report = run()
+    client_after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    server = cpu_seconds(proc.pid) - server_before
+    client = (client_after.ru_utime + client_after.ru_stime
+              - client_before.ru_utime - client_before.ru_stime)
+    requests = report["rate"] * report.get("seconds", 0) or report.get("completed", 0)
+    if requests:
+        report["server_us"] = 1e6 * server / requests
+        report["client_us"] = 1e6 * client / requests
+    return report
 
 
 class Running:
@@ -122,11 +155,13 @@ def median_report(reports):
 
 
 def print_table(rows):
-    print(f'{"server":<34} {"requests/s":>10} {"p50 ms":>8} {"p99 ms":>8} {"p99.9 ms":>8} {"errors":>7}')
+    print(f'{"server":<34} {"requests/s":>10} {"p50 ms":>8} {"p99 ms":>8} {"p99.9 ms":>8} '
+          f'{"errors":>7} {"server CPU us/req":>17} {"client CPU us/req":>17}')
     for name, r in rows:
         p999 = r.get("p999_ms")
         print(f'{name:<34} {r["rate"]:>10.0f} {r["p50_ms"]:>8.2f} {r["p99_ms"]:>8.2f} '
-              f'{"-" if p999 is None else format(p999, ".2f"):>8} {r["errors"]:>7}')
+              f'{"-" if p999 is None else format(p999, ".2f"):>8} {r["errors"]:>7} '
+              f'{r.get("server_us", 0):>17.1f} {r.get("client_us", 0):>17.1f}')
     for name, r in rows:
         print(f'  {name}: {r["command"]}' + (f'  (rates of the rounds: {r["rates"]})'
                                              if len(r.get("rates", [])) > 1 else ""))
@@ -141,11 +176,11 @@ def compare_baseline(args):
     ours, base = [], []
     for _ in range(args.rounds):
         running, port = our_server(args.build_dir)
-        with running:
-            ours.append(run_load(args.build_dir, port, args))
+        with running as proc:
+            ours.append(measured(proc, lambda: run_load(args.build_dir, port, args)))
         running, port = baseline_server()
-        with running:
-            base.append(run_load(args.build_dir, port, args))
+        with running as proc:
+            base.append(measured(proc, lambda: run_load(args.build_dir, port, args)))
     ours, base = median_report(ours), median_report(base)
     print_table([("tcp-chat-server", ours), ("baseline_server.py (socketserver)", base)])
     ratio = ours["rate"] / base["rate"] if base["rate"] else float("inf")
@@ -207,7 +242,7 @@ def run_wrk(wrk, port, args):
             f"-d{args.duration}s", "--latency", f"http://{HOST}:{port}/"]
     done = subprocess.run(argv, capture_output=True, text=True, check=True)
     report = {"command": " ".join(["wrk"] + argv[1:]).replace("Connection: close", "'Connection: close'"),
-              "errors": 0, "p999_ms": None}
+              "errors": 0, "p999_ms": None, "seconds": args.duration}
     for line in done.stdout.splitlines():
         words = line.split()
         if line.startswith("Requests/sec:"):
@@ -237,11 +272,11 @@ def compare_nginx(args):
             config = Path(directory) / "nginx.conf"
             config.write_text(nginx_config(directory, port))
             with Running([nginx, "-p", directory, "-c", str(config)], port,
-                         stderr=subprocess.DEVNULL):
-                theirs.append(run_wrk(wrk, port, args))
+                         stderr=subprocess.DEVNULL) as proc:
+                theirs.append(measured(proc, lambda: run_wrk(wrk, port, args)))
         running, port = our_server(args.build_dir)
-        with running:
-            ours.append(run_load(args.build_dir, port, args))
+        with running as proc:
+            ours.append(measured(proc, lambda: run_load(args.build_dir, port, args)))
     ours, theirs = median_report(ours), median_report(theirs)
     print_table([("tcp-chat-server + tcp-chat-load", ours), ("nginx (1 worker) + wrk", theirs)])
     ratio = ours["rate"] / theirs["rate"]
