@@ -113,16 +113,11 @@ const Stream& request_stream() {
 const Stream& response_stream() {
     static const Stream s = build(stream_messages, [](std::size_t i) -> Message {
         switch (i % 5) {
-        case 0:
-            return RegAck{contact(i), false};
-        case 1:
-            return RegAck{contact(i), true};
-        case 2:
-            return BridgeAck{contact(i)};
-        case 3:
-            return BridgeAck{};
-        default:
-            return ErrorReply{404, "clientID user9 is not registered"};
+        case 0: return RegAck{contact(i), false};
+        case 1: return RegAck{contact(i), true};
+        case 2: return BridgeAck{contact(i)};
+        case 3: return BridgeAck{};
+        default: return ErrorReply{404, "clientID user9 is not registered"};
         }
     });
     return s;
@@ -135,18 +130,14 @@ const Stream& chat_stream() {
         append(c.bytes, Chat{contact(0)});
         for (std::size_t i = 1; i + 1 < stream_messages; ++i) {
             switch (i % 4) {
-            case 0:
-                append(c.bytes, Text{"hello there"});
-                break;
+            case 0: append(c.bytes, Text{"hello there"}); break;
             case 1:
                 append(c.bytes, Text{std::string_view(long_text).substr(0, 1 + i % 200)});
                 break;
             case 2:
                 append(c.bytes, Text{"QUIT"}); // sent stuffed, as `\QUIT`
                 break;
-            default:
-                append(c.bytes, Text{"h\xc3\xa9llo, \tw\xc3\xb6rld"});
-                break;
+            default: append(c.bytes, Text{"h\xc3\xa9llo, \tw\xc3\xb6rld"}); break;
             }
         }
         append(c.bytes, Quit{});

@@ -210,8 +210,7 @@ bool RequestWorker::consume(Slot& s, std::size_t n) {
                 s.results.fail(ErrorKind::bad_reply, "undecodable reply: " + describe(step.error));
             }
             return false;
-        default:
-            return true;
+        default: return true;
         }
     }
 }
