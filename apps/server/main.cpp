@@ -8,11 +8,13 @@
 #include <CLI/CLI.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/address.hpp>
+#include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <chrono>
 #include <cmath>
 #include <csignal>
 #include <cstdio>
+#include <sstream>
 #include <string>
 #include <string_view>
 
@@ -23,11 +25,6 @@ constexpr double max_seconds = 365.0 * 24 * 3600;
 
 std::chrono::milliseconds to_milliseconds(double seconds) {
     return std::chrono::milliseconds(std::llround(seconds * 1000.0));
-}
-
-std::string host_port(const std::string& host, unsigned port) {
-    const bool v6 = host.find(':') != std::string::npos;
-    return (v6 ? "[" + host + "]" : host) + ":" + std::to_string(port);
 }
 
 // Each line is flushed at once: stdout is often a pipe (a log file, a test, `| tee`).
@@ -114,8 +111,12 @@ int main(int argc, char** argv) {
         }
     });
     if (const std::error_code ec = server.listen()) {
-        std::fprintf(stderr, "tcp-chat-server: cannot listen on %s: %s\n",
-                     host_port(options.host, options.port).c_str(), ec.message().c_str());
+        // `127.0.0.2:5555` or `[::1]:5555`; --listen was checked to be an IP address.
+        std::ostringstream where;
+        where << boost::asio::ip::tcp::endpoint(boost::asio::ip::make_address(options.host),
+                                                options.port);
+        std::fprintf(stderr, "tcp-chat-server: cannot listen on %s: %s\n", where.str().c_str(),
+                     ec.message().c_str());
         return 1;
     }
 
