@@ -4,7 +4,6 @@
 // Errors inside the parse are thrown as `Failure` and caught in parse_one(): nothing throws
 // across the codec's API. A complete, valid message throws nothing and allocates nothing.
 #include "parse.hpp"
-
 #include "tcpchat/grammar.hpp"
 
 #include <algorithm>
@@ -25,7 +24,7 @@ namespace g = tcpchat::grammar;
 class Input : public pegtl::memory_input<pegtl::tracking_mode::lazy, pegtl::eol::crlf> {
     using base = pegtl::memory_input<pegtl::tracking_mode::lazy, pegtl::eol::crlf>;
 
-public:
+  public:
     Input(const char* begin, const char* end) : base(begin, end, ""), seen_end_(begin) {}
 
     [[nodiscard]] bool empty() const noexcept {
@@ -49,7 +48,7 @@ public:
     // One past the furthest byte examined.
     [[nodiscard]] const char* seen_end() const noexcept { return std::max(seen_end_, current()); }
 
-private:
+  private:
     mutable bool reached_end_ = false;
     mutable const char* seen_end_;
 };
@@ -65,10 +64,12 @@ enum class Method : std::uint8_t { none, register_, regack, bridge, bridgeack, c
 // Header fields in canonical order (spec §4.3): the enumerator order is the order a strict
 // receiver requires.
 enum class Field : std::uint8_t { client_id, ip, port, status, code, reason };
-constexpr std::uint8_t bit(Field f) { return std::uint8_t(1U << unsigned(f)); }
+constexpr std::uint8_t bit(Field f) {
+    return std::uint8_t(1U << unsigned(f));
+}
 constexpr std::uint8_t contact_bits = bit(Field::client_id) | bit(Field::ip) | bit(Field::port);
 
-constexpr std::array<std::string_view, 6> field_names = {"clientID", "IP", "Port",
+constexpr std::array<std::string_view, 6> field_names = {"clientID", "IP",   "Port",
                                                          "Status",   "Code", "Reason"};
 
 // The headers each message has (spec §5), and which of them are required.
@@ -76,16 +77,11 @@ constexpr std::uint8_t fields_of(Method m) {
     switch (m) {
     case Method::register_:
     case Method::bridgeack:
-    case Method::chat:
-        return contact_bits;
-    case Method::regack:
-        return contact_bits | bit(Field::status);
-    case Method::bridge:
-        return bit(Field::client_id);
-    case Method::error:
-        return bit(Field::code) | bit(Field::reason);
-    default:
-        return 0;
+    case Method::chat: return contact_bits;
+    case Method::regack: return contact_bits | bit(Field::status);
+    case Method::bridge: return bit(Field::client_id);
+    case Method::error: return bit(Field::code) | bit(Field::reason);
+    default: return 0;
     }
 }
 constexpr std::uint8_t required_of(Method m) {
@@ -95,14 +91,11 @@ constexpr std::uint8_t required_of(Method m) {
 // Which methods each context receives (spec §6).
 constexpr bool allowed_in(Method m, Context c) {
     switch (c) {
-    case Context::request:
-        return m == Method::register_ || m == Method::bridge;
+    case Context::request: return m == Method::register_ || m == Method::bridge;
     case Context::response:
         return m == Method::regack || m == Method::bridgeack || m == Method::error;
-    case Context::chat_open:
-        return m == Method::chat;
-    case Context::chat:
-        return false;
+    case Context::chat_open: return m == Method::chat;
+    case Context::chat: return false;
     }
     return false;
 }
@@ -120,7 +113,7 @@ struct ParseState {
     std::size_t headers = 0;
     std::uint8_t seen = 0;
     int last_field = -1;
-    bool ignoring = false;        // inside a header this message does not have (lenient)
+    bool ignoring = false; // inside a header this message does not have (lenient)
     const char* value_at = nullptr;
     const char* blank_at = nullptr;
     std::array<const char*, 6> value_pos{};
@@ -141,7 +134,8 @@ struct ParseState {
 // the furthest byte the parse examined; at the end of the data, a final CR may still be followed
 // by its LF and is not yet counted as line content. Of two limits, the earlier offset wins; on a
 // tie, the line's.
-std::optional<Failure> limit_exceeded(const ParseState& st, const char* seen_end, bool at_data_end) {
+std::optional<Failure> limit_exceeded(const ParseState& st, const char* seen_end,
+                                      bool at_data_end) {
     const Limits& lim = st.options.limits;
     const char* content_end = seen_end;
     if (at_data_end && content_end > st.line_start && content_end[-1] == '\r') {
@@ -155,7 +149,8 @@ std::optional<Failure> limit_exceeded(const ParseState& st, const char* seen_end
     if (std::size_t(seen_end - st.begin) > lim.message_size) {
         const char* where = st.begin + lim.message_size;
         if (!found || where < found->at) {
-            found = Failure{Errc::message_too_large, where, "a message of at most MAX-MESSAGE bytes"};
+            found =
+                Failure{Errc::message_too_large, where, "a message of at most MAX-MESSAGE bytes"};
         }
     }
     return found;
@@ -177,7 +172,8 @@ void line_end(const char* cr, const char* next, ParseState& st) {
     if (std::size_t(next - st.begin) > lim.message_size) {
         const char* where = st.begin + lim.message_size;
         if (!found || where < found->at) {
-            found = Failure{Errc::message_too_large, where, "a message of at most MAX-MESSAGE bytes"};
+            found =
+                Failure{Errc::message_too_large, where, "a message of at most MAX-MESSAGE bytes"};
         }
     }
     if (found) {
@@ -207,9 +203,9 @@ struct action<g::method_token> {
                                        : Method::error;
         if (!allowed_in(st.method, st.context)) {
             throw Failure{Errc::unexpected_method, in.begin(),
-                          st.context == Context::request     ? "REGISTER or BRIDGE"
-                          : st.context == Context::response  ? "REGACK, BRIDGEACK or ERROR"
-                                                             : "CHAT"};
+                          st.context == Context::request    ? "REGISTER or BRIDGE"
+                          : st.context == Context::response ? "REGACK, BRIDGEACK or ERROR"
+                                                            : "CHAT"};
         }
     }
 };
@@ -334,7 +330,8 @@ struct action<g::port> {
             value = value * 10 + std::uint32_t(c - '0');
         }
         const std::size_t significant = digits.find_first_not_of('0');
-        const bool too_long = significant != std::string_view::npos && digits.size() - significant > 5;
+        const bool too_long =
+            significant != std::string_view::npos && digits.size() - significant > 5;
         const bool leading_zero = digits.size() > 1 && digits[0] == '0';
         if (too_long || value == 0 || value > 65535 ||
             (leading_zero && !st.allows(Leniency::port_leading_zeros))) {
@@ -375,7 +372,8 @@ struct action<g::reason> {
         const std::size_t last = text.find_last_not_of(" \t");
         const std::size_t keep = last == std::string_view::npos ? 0 : last + 1;
         if (keep != text.size() && !st.allows(Leniency::extra_whitespace)) {
-            throw Failure{Errc::trailing_whitespace, in.begin() + keep, "CRLF right after the value"};
+            throw Failure{Errc::trailing_whitespace, in.begin() + keep,
+                          "CRLF right after the value"};
         }
         if (!st.ignoring) {
             st.reason = text.substr(0, keep);
@@ -439,15 +437,9 @@ struct on_framed_message {
         }
         const Contact contact{st.id, st.host, st.port};
         switch (st.method) {
-        case Method::register_:
-            st.result = Register{contact};
-            break;
-        case Method::regack:
-            st.result = RegAck{contact, st.status};
-            break;
-        case Method::bridge:
-            st.result = Bridge{st.id};
-            break;
+        case Method::register_: st.result = Register{contact}; break;
+        case Method::regack: st.result = RegAck{contact, st.status}; break;
+        case Method::bridge: st.result = Bridge{st.id}; break;
         case Method::bridgeack: {
             const bool id = !st.id.empty();
             const bool host = !st.host.empty();
@@ -463,14 +455,9 @@ struct on_framed_message {
             }
             break;
         }
-        case Method::chat:
-            st.result = Chat{contact};
-            break;
-        case Method::error:
-            st.result = ErrorReply{st.code, st.reason};
-            break;
-        default:
-            break;
+        case Method::chat: st.result = Chat{contact}; break;
+        case Method::error: st.result = ErrorReply{st.code, st.reason}; break;
+        default: break;
         }
     }
 };
@@ -524,7 +511,8 @@ struct rule_error {
 template <>
 struct rule_error<g::method_token> {
     static constexpr Errc code = Errc::unknown_method;
-    static constexpr std::string_view expected = "a method (REGISTER, REGACK, BRIDGE, BRIDGEACK, CHAT, QUIT, ERROR)";
+    static constexpr std::string_view expected =
+        "a method (REGISTER, REGACK, BRIDGE, BRIDGEACK, CHAT, QUIT, ERROR)";
 };
 template <>
 struct rule_error<g::method_end> {
@@ -563,7 +551,8 @@ struct rule_error<g::code_end> : rule_error<g::code> {};
 template <>
 struct rule_error<g::blank_line> {
     static constexpr Errc code = Errc::malformed_header;
-    static constexpr std::string_view expected = "a header line, or the empty line ending the message";
+    static constexpr std::string_view expected =
+        "a header line, or the empty line ending the message";
 };
 template <>
 struct rule_error<g::text_end> {
@@ -617,18 +606,10 @@ Step parse_one(Context context, std::string_view bytes, const DecodeOptions& opt
     bool matched = false;
     try {
         switch (context) {
-        case Context::request:
-            matched = run<g::request>(in, st);
-            break;
-        case Context::response:
-            matched = run<g::response>(in, st);
-            break;
-        case Context::chat_open:
-            matched = run<g::chat_opening>(in, st);
-            break;
-        case Context::chat:
-            matched = run<g::chat_item>(in, st);
-            break;
+        case Context::request: matched = run<g::request>(in, st); break;
+        case Context::response: matched = run<g::response>(in, st); break;
+        case Context::chat_open: matched = run<g::chat_opening>(in, st); break;
+        case Context::chat: matched = run<g::chat_item>(in, st); break;
         }
         if (!matched) {
             failure = Failure{Errc::malformed_header, in.current(), "a message"};
@@ -659,7 +640,7 @@ Step parse_one(Context context, std::string_view bytes, const DecodeOptions& opt
     if (!failure) {
         step.status = Status::message;
         step.consumed = std::size_t(in.current() - begin);
-        step.message = std::move(st.result);
+        step.message = st.result;
         return step;
     }
     if (final && touched_end && !is_limit(failure)) {
@@ -684,7 +665,7 @@ Decoded decode(Context context, std::string_view bytes, const DecodeOptions& opt
     if (step.consumed != bytes.size()) {
         return DecodeError{Errc::trailing_data, step.consumed, "the end of the message"};
     }
-    return std::move(step.message);
+    return step.message;
 }
 
 StreamResult decode_stream(Context context, std::string_view bytes, const DecodeOptions& options) {
@@ -705,7 +686,7 @@ StreamResult decode_stream(Context context, std::string_view bytes, const Decode
         offset += step.consumed;
         context = detail::next_context(context, step.message);
         quit = std::holds_alternative<Quit>(step.message);
-        result.messages.push_back(std::move(step.message));
+        result.messages.push_back(step.message);
     }
     return result;
 }

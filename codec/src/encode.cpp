@@ -12,7 +12,9 @@ namespace {
 
 namespace pegtl = tao::pegtl;
 
-bool is_text_byte(unsigned char b) { return (b >= 0x20 && b != 0x7F) || b == '\t'; }
+bool is_text_byte(unsigned char b) {
+    return (b >= 0x20 && b != 0x7F) || b == '\t';
+}
 
 Errc check_id(std::string_view id, const Limits& limits) {
     if (id.empty()) {
@@ -143,6 +145,9 @@ struct Encoder {
         if (!m.reason.empty() && (m.reason.back() == ' ' || m.reason.back() == '\t')) {
             return Errc::trailing_whitespace;
         }
+        if (std::string_view("Reason: ").size() + m.reason.size() > limits.line_length) {
+            return Errc::line_too_long;
+        }
         const char code[3] = {char('0' + m.code / 100), char('0' + m.code / 10 % 10),
                               char('0' + m.code % 10)};
         out.append("ERROR\r\nCode: ").append(code, 3).append("\r\nReason: ").append(m.reason);
@@ -154,7 +159,12 @@ struct Encoder {
 } // namespace
 
 std::error_code encode(const Message& message, std::string& out, const Limits& limits) {
-    const Errc e = std::visit(Encoder{out, limits}, message);
+    const std::size_t before = out.size();
+    Errc e = std::visit(Encoder{out, limits}, message);
+    if (e == Errc{} && out.size() - before > limits.message_size) {
+        out.resize(before); // a receiver with the same limits would refuse it (spec §7)
+        e = Errc::message_too_large;
+    }
     return e == Errc{} ? std::error_code{} : make_error_code(e);
 }
 

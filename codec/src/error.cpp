@@ -48,7 +48,9 @@ const std::error_category& codec_category() noexcept {
     return category;
 }
 
-std::error_code make_error_code(Errc e) noexcept { return {int(e), codec_category()}; }
+std::error_code make_error_code(Errc e) noexcept {
+    return {int(e), codec_category()};
+}
 
 std::string_view errc_name(Errc e) noexcept {
     switch (e) {
@@ -81,7 +83,9 @@ std::string_view errc_name(Errc e) noexcept {
     return "unknown";
 }
 
-std::ostream& operator<<(std::ostream& os, Errc e) { return os << errc_name(e); }
+std::ostream& operator<<(std::ostream& os, Errc e) {
+    return os << errc_name(e);
+}
 
 std::ostream& operator<<(std::ostream& os, const DecodeError& e) {
     os << errc_name(e.code) << " at byte " << e.offset;

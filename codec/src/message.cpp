@@ -67,7 +67,9 @@ std::ostream& operator<<(std::ostream& os, const BridgeAck& m) {
     return os << '}';
 }
 
-std::ostream& operator<<(std::ostream& os, const Chat& m) { return os << "CHAT{" << m.self << '}'; }
+std::ostream& operator<<(std::ostream& os, const Chat& m) {
+    return os << "CHAT{" << m.self << '}';
+}
 
 std::ostream& operator<<(std::ostream& os, const Text& m) {
     os << "Text{";
@@ -75,7 +77,9 @@ std::ostream& operator<<(std::ostream& os, const Text& m) {
     return os << '}';
 }
 
-std::ostream& operator<<(std::ostream& os, const Quit& /*m*/) { return os << "QUIT{}"; }
+std::ostream& operator<<(std::ostream& os, const Quit& /*m*/) {
+    return os << "QUIT{}";
+}
 
 std::ostream& operator<<(std::ostream& os, const ErrorReply& m) {
     os << "ERROR{Code=" << m.code << " Reason=";

@@ -69,13 +69,10 @@ Step StreamDecoder::feed(std::string_view input) {
         case Status::message: {
             const std::size_t used = step.consumed;
             offset_ += used;
-            return yield(std::move(step), used);
+            return yield(step, used);
         }
-        case Status::error:
-            step.error.offset += offset_;
-            return fail(step.error, 0);
-        default:
-            break;
+        case Status::error: step.error.offset += offset_; return fail(step.error, 0);
+        default: break;
         }
         pending_.assign(input);
         const std::size_t lf = pending_.rfind('\n');
@@ -118,7 +115,7 @@ Step StreamDecoder::feed(std::string_view input) {
         Step step = detail::parse_one(context_, pending_, options_, false);
         if (step.status == Status::message) {
             yielded_ = step.consumed;
-            return yield(std::move(step), consumed);
+            return yield(step, consumed);
         }
         if (step.status == Status::error) {
             step.error.offset += offset_;
@@ -141,7 +138,7 @@ Step StreamDecoder::finish() {
     Step step = detail::parse_one(context_, pending_, options_, true);
     if (step.status == Status::message) {
         yielded_ = step.consumed;
-        return yield(std::move(step), 0);
+        return yield(step, 0);
     }
     step.error.offset += offset_;
     return fail(step.error, 0);

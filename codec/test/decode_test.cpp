@@ -3,7 +3,6 @@
 #include "test_support.hpp"
 
 #include <gtest/gtest.h>
-
 #include <sstream>
 
 namespace tcpchat {
@@ -14,9 +13,9 @@ using test::unescape;
 struct Row {
     const char* name;
     Context context;
-    const char* bytes;    // escaped as in the spec
-    const char* lenient;  // printed value, or "error:<errc>@<offset>"
-    const char* strict;   // same for the strict profile; nullptr: same as lenient
+    const char* bytes;   // escaped as in the spec
+    const char* lenient; // printed value, or "error:<errc>@<offset>"
+    const char* strict;  // same for the strict profile; nullptr: same as lenient
 };
 
 std::string outcome(Context c, std::string_view bytes, const DecodeOptions& o) {
@@ -152,12 +151,18 @@ TEST(Leniency, EachSwitchAlone) {
         Errc expected;
     };
     const Case cases[] = {
-        {Leniency::optional_space, Context::request, R"(BRIDGE\r\nclientID:a\r\n\r\n)", Errc::bad_separator},
-        {Leniency::extra_whitespace, Context::request, R"(BRIDGE\r\nclientID:  a\r\n\r\n)", Errc::bad_separator},
-        {Leniency::extra_whitespace, Context::request, R"(BRIDGE\r\nclientID: a\t\r\n\r\n)", Errc::trailing_whitespace},
-        {Leniency::any_order, Context::request, R"(REGISTER\r\nIP: 1.2.3.4\r\nclientID: a\r\nPort: 1\r\n\r\n)", Errc::header_order},
-        {Leniency::unknown_headers, Context::request, R"(BRIDGE\r\nclientID: a\r\nX: 1\r\n\r\n)", Errc::unknown_header},
-        {Leniency::port_leading_zeros, Context::request, R"(REGISTER\r\nclientID: a\r\nIP: 1.2.3.4\r\nPort: 01\r\n\r\n)", Errc::bad_port},
+        {Leniency::optional_space, Context::request, R"(BRIDGE\r\nclientID:a\r\n\r\n)",
+         Errc::bad_separator},
+        {Leniency::extra_whitespace, Context::request, R"(BRIDGE\r\nclientID:  a\r\n\r\n)",
+         Errc::bad_separator},
+        {Leniency::extra_whitespace, Context::request, R"(BRIDGE\r\nclientID: a\t\r\n\r\n)",
+         Errc::trailing_whitespace},
+        {Leniency::any_order, Context::request,
+         R"(REGISTER\r\nIP: 1.2.3.4\r\nclientID: a\r\nPort: 1\r\n\r\n)", Errc::header_order},
+        {Leniency::unknown_headers, Context::request, R"(BRIDGE\r\nclientID: a\r\nX: 1\r\n\r\n)",
+         Errc::unknown_header},
+        {Leniency::port_leading_zeros, Context::request,
+         R"(REGISTER\r\nclientID: a\r\nIP: 1.2.3.4\r\nPort: 01\r\n\r\n)", Errc::bad_port},
         {Leniency::unstuffed_quit, Context::chat, R"(QUIT\r\n)", Errc::truncated},
     };
     for (const Case& c : cases) {

@@ -1,12 +1,10 @@
 // Encoding (spec §4.4, §9.1): canonical bytes, refusal of values the wire cannot carry, and the
 // round-trip property over generated values.
+#include "tcpchat/grammar.hpp"
 #include "test_support.hpp"
 
-#include "tcpchat/grammar.hpp"
-
-#include <gtest/gtest.h>
-
 #include <deque>
+#include <gtest/gtest.h>
 #include <random>
 
 namespace tcpchat {
@@ -61,14 +59,22 @@ TEST(Encode, OutputMatchesTheCanonicalGrammar) {
         const bool ok = std::visit(
             [&](const auto& m) {
                 using T = std::decay_t<decltype(m)>;
-                if constexpr (std::is_same_v<T, Register>) return matches<g::register_message>(bytes);
-                if constexpr (std::is_same_v<T, RegAck>) return matches<g::regack_message>(bytes);
-                if constexpr (std::is_same_v<T, Bridge>) return matches<g::bridge_message>(bytes);
-                if constexpr (std::is_same_v<T, BridgeAck>) return matches<g::bridgeack_message>(bytes);
-                if constexpr (std::is_same_v<T, Chat>) return matches<g::chat_message>(bytes);
-                if constexpr (std::is_same_v<T, Text>) return matches<g::text_line>(bytes);
-                if constexpr (std::is_same_v<T, Quit>) return matches<g::quit_message>(bytes);
-                if constexpr (std::is_same_v<T, ErrorReply>) return matches<g::error_message>(bytes);
+                if constexpr (std::is_same_v<T, Register>)
+                    return matches<g::register_message>(bytes);
+                if constexpr (std::is_same_v<T, RegAck>)
+                    return matches<g::regack_message>(bytes);
+                if constexpr (std::is_same_v<T, Bridge>)
+                    return matches<g::bridge_message>(bytes);
+                if constexpr (std::is_same_v<T, BridgeAck>)
+                    return matches<g::bridgeack_message>(bytes);
+                if constexpr (std::is_same_v<T, Chat>)
+                    return matches<g::chat_message>(bytes);
+                if constexpr (std::is_same_v<T, Text>)
+                    return matches<g::text_line>(bytes);
+                if constexpr (std::is_same_v<T, Quit>)
+                    return matches<g::quit_message>(bytes);
+                if constexpr (std::is_same_v<T, ErrorReply>)
+                    return matches<g::error_message>(bytes);
             },
             row.value);
         EXPECT_TRUE(ok) << row.value;
@@ -101,18 +107,28 @@ TEST(Encode, RefusesWhatTheWireCannotCarry) {
         {ErrorReply{1000, "x"}, Errc::bad_code},
         {ErrorReply{400, "trailing "}, Errc::trailing_whitespace},
         {ErrorReply{400, " leading"}, Errc::malformed_header},
+        {ErrorReply{400, std::string_view(long_text).substr(0, 1017)}, Errc::line_too_long},
     };
     for (const Refused& r : refused) {
         std::string out = "kept";
         EXPECT_EQ(encode(r.value, out), make_error_code(r.expected)) << r.value;
         EXPECT_EQ(out, "kept") << r.value;
     }
+    // Within the limits the receiver has, or refused (spec §7): here a 100-byte MAX-MESSAGE.
+    Limits small;
+    small.message_size = 100;
+    std::string out;
+    EXPECT_FALSE(encode(ErrorReply{400, std::string_view(long_text).substr(0, 60)}, out, small));
+    out.clear();
+    EXPECT_EQ(encode(ErrorReply{400, std::string_view(long_text).substr(0, 80)}, out, small),
+              make_error_code(Errc::message_too_large));
+    EXPECT_TRUE(out.empty());
 }
 
 // Generated values: every valid value encodes, decodes back to itself in the strict profile,
 // and re-encodes to the same bytes.
 class Generator {
-public:
+  public:
     explicit Generator(unsigned seed) : rng_(seed) {}
 
     Message next() {
@@ -128,7 +144,7 @@ public:
         }
     }
 
-private:
+  private:
     std::size_t pick(std::size_t n) { return rng_() % n; }
 
     std::string_view keep(std::string s) { return store_.emplace_back(std::move(s)); }
@@ -143,8 +159,9 @@ private:
     }
     std::string_view host() {
         if (pick(3) == 0) {
-            static const char* v6[] = {"::1", "fe80::1", "2001:db8::8a2e:370:7334", "::ffff:10.1.2.3",
-                                       "1:2:3:4:5:6:7:8", "::"};
+            static const char* v6[] = {
+                "::1", "fe80::1", "2001:db8::8a2e:370:7334", "::ffff:10.1.2.3", "1:2:3:4:5:6:7:8",
+                "::"};
             return v6[pick(6)];
         }
         return keep(std::to_string(pick(256)) + '.' + std::to_string(pick(256)) + '.' +
@@ -166,8 +183,10 @@ private:
     }
     std::string_view reason() {
         std::string s = std::string(text());
-        while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.pop_back();
-        while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.erase(0, 1);
+        while (!s.empty() && (s.back() == ' ' || s.back() == '\t'))
+            s.pop_back();
+        while (!s.empty() && (s.front() == ' ' || s.front() == '\t'))
+            s.erase(0, 1);
         return keep(s);
     }
 
@@ -179,9 +198,12 @@ Context context_of(const Message& m) {
     return std::visit(
         [](const auto& v) {
             using T = std::decay_t<decltype(v)>;
-            if constexpr (std::is_same_v<T, Register> || std::is_same_v<T, Bridge>) return Context::request;
-            if constexpr (std::is_same_v<T, Chat>) return Context::chat_open;
-            if constexpr (std::is_same_v<T, Text> || std::is_same_v<T, Quit>) return Context::chat;
+            if constexpr (std::is_same_v<T, Register> || std::is_same_v<T, Bridge>)
+                return Context::request;
+            if constexpr (std::is_same_v<T, Chat>)
+                return Context::chat_open;
+            if constexpr (std::is_same_v<T, Text> || std::is_same_v<T, Quit>)
+                return Context::chat;
             return Context::response;
         },
         m);

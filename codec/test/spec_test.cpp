@@ -1,19 +1,16 @@
 // The spec and the codec cannot drift apart: every ```wire example of spec/tcp-chat.md decodes
 // to the value the spec states (and re-encodes to the same bytes where it says `canonical`),
 // and every production of the spec's ABNF has a grammar rule of the same name.
+#include "tcpchat/grammar.hpp"
 #include "test_support.hpp"
 
-#include "tcpchat/grammar.hpp"
-
-#include <tao/pegtl/demangle.hpp>
-#include <tao/pegtl/visit.hpp>
-
-#include <gtest/gtest.h>
-
 #include <fstream>
+#include <gtest/gtest.h>
 #include <regex>
 #include <set>
 #include <sstream>
+#include <tao/pegtl/demangle.hpp>
+#include <tao/pegtl/visit.hpp>
 
 namespace tcpchat {
 namespace {
@@ -82,10 +79,14 @@ std::vector<WireExample> wire_examples(const std::string& spec) {
 }
 
 std::optional<Context> context_named(const std::string& name) {
-    if (name == "request") return Context::request;
-    if (name == "response") return Context::response;
-    if (name == "chat_open") return Context::chat_open;
-    if (name == "chat") return Context::chat;
+    if (name == "request")
+        return Context::request;
+    if (name == "response")
+        return Context::response;
+    if (name == "chat_open")
+        return Context::chat_open;
+    if (name == "chat")
+        return Context::chat;
     return std::nullopt;
 }
 
@@ -109,8 +110,8 @@ TEST(Spec, EveryWireExampleDecodesAsStated) {
         SCOPED_TRACE("spec line " + std::to_string(ex.line) + ": " + ex.value);
         const auto context = context_named(ex.context);
         ASSERT_TRUE(context) << "unknown context '" << ex.context << "'";
-        const bool error_with_offset = ex.value.rfind("error:", 0) == 0 &&
-                                       ex.value.find('@') != std::string::npos;
+        const bool error_with_offset =
+            ex.value.rfind("error:", 0) == 0 && ex.value.find('@') != std::string::npos;
         const Decoded lenient = decode(*context, ex.bytes, lenient_profile);
         EXPECT_EQ(describe(lenient, error_with_offset), ex.value);
 

@@ -4,7 +4,6 @@
 #include "test_support.hpp"
 
 #include <gtest/gtest.h>
-
 #include <random>
 
 namespace tcpchat {

@@ -77,8 +77,8 @@ struct Step {
 
 // The result of a one-shot decode: a message or an error.
 class Decoded {
-public:
-    Decoded(Message m) : v_(std::move(m)) {}
+  public:
+    Decoded(Message m) : v_(m) {}
     Decoded(DecodeError e) : v_(e) {}
 
     [[nodiscard]] bool ok() const noexcept { return v_.index() == 0; }
@@ -86,7 +86,7 @@ public:
     [[nodiscard]] const Message& value() const { return std::get<0>(v_); }
     [[nodiscard]] const DecodeError& error() const { return std::get<1>(v_); }
 
-private:
+  private:
     std::variant<Message, DecodeError> v_;
 };
 

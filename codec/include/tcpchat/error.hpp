@@ -11,17 +11,17 @@ namespace tcpchat {
 
 enum class Errc {
     // Framing and bytes (spec §4.1)
-    truncated = 1,       // the stream ended inside a message
-    invalid_byte,        // a byte the grammar does not allow here (NUL, a control, ...)
-    bare_lf,             // LF not preceded by CR
-    trailing_data,       // bytes after the one message a one-shot decode expects
-    data_after_quit,     // bytes after QUIT on a peer connection
+    truncated = 1,   // the stream ended inside a message
+    invalid_byte,    // a byte the grammar does not allow here (NUL, a control, ...)
+    bare_lf,         // LF not preceded by CR
+    trailing_data,   // bytes after the one message a one-shot decode expects
+    data_after_quit, // bytes after QUIT on a peer connection
     // Method line (spec §4.2)
-    unknown_method,      // not a method of the protocol
-    unexpected_method,   // a method of the protocol, but not one this side may receive here
+    unknown_method,    // not a method of the protocol
+    unexpected_method, // a method of the protocol, but not one this side may receive here
     // Header fields (spec §4.3)
-    malformed_header,    // not `name ":" value`
-    unknown_header,      // strict profile: a header the message does not have
+    malformed_header, // not `name ":" value`
+    unknown_header,   // strict profile: a header the message does not have
     duplicate_header,
     missing_header,
     header_order,        // strict profile: known headers out of the canonical order
@@ -30,11 +30,11 @@ enum class Errc {
     empty_value,         // a required value is empty, or a BRIDGEACK is only partly empty
     bad_client_id,
     bad_ip,
-    bad_port,            // not 1-65535 (or a leading zero in the strict profile)
+    bad_port, // not 1-65535 (or a leading zero in the strict profile)
     bad_status,
     bad_code,
     // Chat stream (spec §5.6)
-    unstuffed_quit,      // strict profile: a text line `QUIT` that is not the QUIT message
+    unstuffed_quit, // strict profile: a text line `QUIT` that is not the QUIT message
     // Limits (spec §7)
     line_too_long,
     too_many_headers,

@@ -9,12 +9,11 @@
 // "this input is wrong" from "this input is not finished yet" (spec §4.1).
 #pragma once
 
+#include <algorithm>
+#include <cstring>
 #include <tao/pegtl.hpp>
 #include <tao/pegtl/contrib/abnf.hpp>
 #include <tao/pegtl/contrib/uint8.hpp>
-
-#include <algorithm>
-#include <cstring>
 
 namespace tcpchat::grammar {
 

@@ -46,7 +46,8 @@ struct Register {
     friend bool operator==(const Register&, const Register&) = default;
 };
 
-// Server -> client (spec §5.2). `status` is the optional `Status: registered` line some servers add.
+// Server -> client (spec §5.2). `status` is the optional `Status: registered` line some servers
+// add.
 struct RegAck {
     Contact self;
     bool status = false;

@@ -25,7 +25,7 @@
 namespace tcpchat {
 
 class StreamDecoder {
-public:
+  public:
     explicit StreamDecoder(Context context = Context::request, DecodeOptions options = {});
 
     // Consumes bytes of `input` until a message is complete, an error is found, or `input` is used
@@ -50,7 +50,7 @@ public:
     // Starts a new stream in `context`, keeping the buffer's capacity.
     void reset(Context context);
 
-private:
+  private:
     Step fail(DecodeError error, std::size_t consumed);
     Step yield(Step step, std::size_t consumed);
     void drop_yielded();
