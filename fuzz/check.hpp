@@ -129,7 +129,8 @@ class ValueCheck {
         const std::string text(host);
         unsigned char addr[16];
         const int family = text.find(':') == std::string::npos ? AF_INET : AF_INET6;
-        if (host.empty() || inet_pton(family, text.c_str(), addr) != 1) {
+        if (host.empty() || host.find('\0') != std::string_view::npos ||
+            inet_pton(family, text.c_str(), addr) != 1) {
             fail_value("decoded IP is not an address inet_pton accepts", host);
         }
     }
