@@ -113,6 +113,7 @@ int main(int argc, char** argv) {
     double duration = 0;
     std::uint64_t requests = 0;
     double timeout = 5.0;
+    double rate = 0;
     bool json = false;
 
     CLI::App app{"Load generator for a TCP-Chat server on this machine: concurrent REGISTER/BRIDGE "
@@ -136,6 +137,10 @@ int main(int argc, char** argv) {
                    "seconds to start requests for (default 10 when --requests is not given)")
         ->check(CLI::PositiveNumber);
     app.add_option("-n,--requests", requests, "requests (chat: round trips) to make at most")
+        ->check(CLI::PositiveNumber);
+    app.add_option("-r,--rate", rate,
+                   "requests/s to start, on a fixed schedule (latency then counts from the "
+                   "scheduled start); default: each connection starts its next request at once")
         ->check(CLI::PositiveNumber);
     app.add_option("-t,--threads", options.threads, "threads, each with its share of connections")
         ->check(CLI::Range(1, 64));
@@ -169,6 +174,9 @@ int main(int argc, char** argv) {
         options.peer_host = target->address();
     }
     options.threads = std::min(options.threads, options.connections);
+    if (rate > 0) {
+        options.rate = rate;
+    }
     if (requests != 0) {
         options.requests = requests;
     }
@@ -194,6 +202,9 @@ int main(int argc, char** argv) {
         info.what = options.mode == Mode::register_only ? "REGISTER"
                     : options.mode == Mode::bridge_only ? "BRIDGE"
                                                         : "REGISTER+BRIDGE";
+        if (options.rate) {
+            info.what += " paced at " + std::to_string(std::llround(*options.rate)) + "/s";
+        }
         info.target = server;
         info.unit = "requests";
         results = run<RequestWorker>(options, budget);

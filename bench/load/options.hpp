@@ -24,6 +24,7 @@ struct LoadOptions {
     std::size_t threads = 1;                          // each runs its share of the connections
     std::optional<std::chrono::nanoseconds> duration; // stop starting requests after this
     std::optional<std::uint64_t> requests;            // stop after this many (chat: round trips)
+    std::optional<double> rate; // requests/s to start, paced; none: each slot goes back to back
     std::chrono::nanoseconds timeout = std::chrono::seconds(5); // one request or round trip
     std::size_t text_size = 64; // chat: bytes of text per line, CRLF excluded
 };

@@ -36,10 +36,11 @@ bool connected_to_itself(const tcp::socket& socket) {
 
 struct RequestWorker::Slot {
     Slot(asio::io_context& io, std::size_t index)
-        : socket(io), id("load-" + std::to_string(index)),
+        : socket(io), pace(io), id("load-" + std::to_string(index)),
           port(std::uint16_t(first_port + index % (65536 - first_port))) {}
 
     tcp::socket socket;
+    asio::steady_timer pace; // --rate: waits for the request's scheduled start
     StreamDecoder decoder{Context::response};
     std::string id;
     std::uint16_t port;
@@ -52,13 +53,19 @@ struct RequestWorker::Slot {
     bool replied = false;
     bool timed_out = false;
     bool busy = false;
-    clock::time_point started;
+    clock::time_point started; // when the request was started (for --timeout)
+    clock::time_point origin;  // where its latency counts from: started, or its scheduled time
     Results results;
 };
 
 RequestWorker::RequestWorker(const LoadOptions& options, Budget& budget, std::size_t first_slot,
                              std::size_t slots)
     : options_(options), budget_(budget), watchdog_(io_) {
+    if (options.rate) {
+        // This worker's share of the rate: one request every threads/rate seconds.
+        interval_ = std::chrono::duration_cast<clock::duration>(
+            std::chrono::duration<double>(double(options.threads) / *options.rate));
+    }
     for (std::size_t i = 0; i < slots; ++i) {
         slots_.push_back(std::make_unique<Slot>(io_, first_slot + i));
     }
@@ -67,6 +74,7 @@ RequestWorker::RequestWorker(const LoadOptions& options, Budget& budget, std::si
 RequestWorker::~RequestWorker() = default;
 
 void RequestWorker::run() {
+    next_start_ = clock::now();
     for (auto& s : slots_) {
         ++active_;
         start(*s);
@@ -104,7 +112,24 @@ void RequestWorker::start(Slot& s) {
         }
         return;
     }
+    if (!options_.rate || !s.counted) {
+        send(s, clock::now());
+        return;
+    }
+    // Paced (--rate): requests start on a fixed schedule, and latency counts from the scheduled
+    // time, so that a server falling behind shows as latency (no coordinated omission).
+    const clock::time_point at = next_start_;
+    next_start_ += interval_;
+    if (at <= clock::now()) {
+        send(s, at);
+        return;
+    }
+    s.pace.expires_at(at);
+    s.pace.async_wait([this, &s, at](const boost::system::error_code&) { send(s, at); });
+}
 
+void RequestWorker::send(Slot& s, clock::time_point origin) {
+    s.origin = origin;
     s.out.clear();
     const Message request = s.send_register ? Message{Register{Contact{s.id, "127.0.0.1", s.port}}}
                                             : Message{Bridge{s.id}};
@@ -241,7 +266,7 @@ bool RequestWorker::on_reply(Slot& s, const Message& reply) {
         s.registered = true;
     }
     if (s.counted) {
-        s.results.record(clock::now() - s.started);
+        s.results.record(clock::now() - s.origin);
     }
     return true;
 }

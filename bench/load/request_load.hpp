@@ -10,6 +10,7 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <chrono>
 #include <cstddef>
 #include <memory>
 #include <vector>
@@ -34,6 +35,7 @@ class RequestWorker {
 
   private:
     void start(Slot& s);
+    void send(Slot& s, std::chrono::steady_clock::time_point origin);
     void on_connect(Slot& s, const boost::system::error_code& ec);
     void on_write(Slot& s, const boost::system::error_code& ec);
     void read(Slot& s);
@@ -49,6 +51,8 @@ class RequestWorker {
     boost::asio::steady_timer watchdog_;
     std::vector<std::unique_ptr<Slot>> slots_;
     std::size_t active_ = 0;
+    std::chrono::steady_clock::time_point next_start_; // --rate: the next scheduled start
+    std::chrono::steady_clock::duration interval_{};   // --rate: between two starts
 };
 
 } // namespace tcpchat::load
