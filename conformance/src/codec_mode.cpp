@@ -47,10 +47,14 @@ std::vector<ByteStream> collect_streams(const Case& c) {
         if (const auto* x = std::get_if<tt::Connect>(&s.action)) {
             const bool to_server = x->to == tt::server_actor;
             current[key(x->from, x->to)] = streams.size();
-            streams.push_back({x->from, x->to, to_server ? Context::request : Context::chat_open,
-                               s.line, {}, {}});
-            streams.push_back({x->to, x->from, to_server ? Context::response : Context::chat,
-                               s.line, {}, {}});
+            streams.push_back({x->from,
+                               x->to,
+                               to_server ? Context::request : Context::chat_open,
+                               s.line,
+                               {},
+                               {}});
+            streams.push_back(
+                {x->to, x->from, to_server ? Context::response : Context::chat, s.line, {}, {}});
             last = nullptr;
         } else if (const auto* x = std::get_if<tt::Send>(&s.action)) {
             const std::size_t first = current.at(key(x->from, x->to));
@@ -149,8 +153,8 @@ std::optional<Failure> check(const ByteStream& s, const std::string& bytes, bool
                              const tt::Bindings& b) {
     const DecodeOptions options = strict ? strict_profile : lenient_profile;
     const char* profile = strict ? "strict" : "lenient";
-    const std::string where = s.from + " -> " + s.to + " (" + context_name(s.context) + ", " +
-                              profile + " profile)";
+    const std::string where =
+        s.from + " -> " + s.to + " (" + context_name(s.context) + ", " + profile + " profile)";
 
     std::vector<const tt::Step*> expected;
     for (const tt::Step* e : s.expectations) {
@@ -192,8 +196,7 @@ std::optional<Failure> check(const ByteStream& s, const std::string& bytes, bool
     if (expected.empty()) {
         // No expectation: the stream must be well-formed; what it decodes to is not pinned.
         if (whole.error) {
-            return Failure{line,
-                           where + ": decodes with an error the transcript does not expect",
+            return Failure{line, where + ": decodes with an error the transcript does not expect",
                            "(messages only)", show(whole), false};
         }
     } else if (show(whole) != want) {
@@ -221,12 +224,11 @@ std::optional<Failure> check(const ByteStream& s, const std::string& bytes, bool
         }
         const std::string& got = whole.encoded[i];
         if (got != want_bytes) {
-            return Failure{step != nullptr ? step->line : line,
-                           where + ": message " + std::to_string(i + 1) +
-                               " does not re-encode to " +
-                               (m != nullptr && m->encodes ? "the canonical bytes given"
-                                                           : "its own bytes"),
-                           want_bytes, got, true};
+            return Failure{
+                step != nullptr ? step->line : line,
+                where + ": message " + std::to_string(i + 1) + " does not re-encode to " +
+                    (m != nullptr && m->encodes ? "the canonical bytes given" : "its own bytes"),
+                want_bytes, got, true};
         }
     }
     return std::nullopt;
@@ -245,8 +247,8 @@ CaseResult run_codec(const Case& c) {
             std::string missing;
             auto r = tt::resolve(*t, b, &missing);
             if (!r) {
-                result.failure = Failure{line, "placeholder ${" + missing + "} has no value", {}, {},
-                                         false};
+                result.failure =
+                    Failure{line, "placeholder ${" + missing + "} has no value", {}, {}, false};
                 break;
             }
             bytes += *r;

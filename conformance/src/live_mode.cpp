@@ -56,8 +56,8 @@ struct Link {
 struct Terminal {
     pid_t pid = -1;
     Fd master;
-    std::string output;      // everything it printed, escape sequences removed
-    std::size_t shown = 0;   // `shows` matched up to here
+    std::string output;        // everything it printed, escape sequences removed
+    std::size_t shown = 0;     // `shows` matched up to here
     std::optional<int> status; // exit status once reaped (128+N for signal N)
     bool output_closed = false;
 
@@ -117,18 +117,16 @@ struct Terminal {
 };
 
 class Engine {
-public:
+  public:
     Engine(const Case& c, const LiveOptions& o, Mode mode)
         : case_(c), options_(o), mode_(mode),
           timeout_(std::max(o.timeout, c.timeout.value_or(0ms))) {}
 
-    ~Engine() {
-        terminal_.stop();
-    }
+    ~Engine() { terminal_.stop(); }
 
     CaseResult run();
 
-private:
+  private:
     bool under_test(const std::string& actor) const {
         return mode_ == Mode::server ? actor == tt::server_actor : actor == case_.client;
     }
@@ -158,8 +156,8 @@ private:
     Mode mode_;
     std::chrono::milliseconds timeout_;
     tt::Bindings bindings_;
-    std::map<std::string, Link> links_;           // by pair_key
-    std::map<std::string, Fd> listeners_;         // played actors that are connected to
+    std::map<std::string, Link> links_;            // by pair_key
+    std::map<std::string, Fd> listeners_;          // played actors that are connected to
     std::map<std::string, std::string> source_of_; // actor -> source address to bind
     Terminal terminal_;
     std::size_t skipped_line_ = 0;
@@ -203,7 +201,8 @@ void Engine::pump(Link* link, Clock::time_point until, Done done) {
         if (now >= until) {
             return;
         }
-        const int left = int(std::chrono::duration_cast<std::chrono::milliseconds>(until - now).count());
+        const int left =
+            int(std::chrono::duration_cast<std::chrono::milliseconds>(until - now).count());
         const int slice = std::min(left, 20);
         if (link == nullptr || link->eof || !link->fd.valid()) {
             read_terminal(slice);
@@ -342,8 +341,8 @@ std::optional<Failure> Engine::do_connect(const tt::Step& s, const tt::Connect& 
         }
         const auto until = deadline();
         while (true) {
-            link.fd = connect_to(to, source_of_.contains(c.from) ? source_of_[c.from] : "", until,
-                                 error);
+            link.fd =
+                connect_to(to, source_of_.contains(c.from) ? source_of_[c.from] : "", until, error);
             // A client under test may not be listening yet: retry until the deadline (§T.9.3).
             if (link.fd.valid() || mode_ == Mode::server || Clock::now() >= until) {
                 break;
@@ -354,7 +353,9 @@ std::optional<Failure> Engine::do_connect(const tt::Step& s, const tt::Connect& 
             return Failure{s.line,
                            "cannot connect to " + to.host + ":" + std::to_string(to.port) + ": " +
                                error,
-                           {}, {}, false};
+                           {},
+                           {},
+                           false};
         }
         if (mode_ == Mode::server) {
             if (auto local = local_endpoint(link.fd.get())) {
@@ -378,7 +379,9 @@ std::optional<Failure> Engine::do_connect(const tt::Step& s, const tt::Connect& 
                                (terminal_.status ? " (it exited with status " +
                                                        std::to_string(*terminal_.status) + ")"
                                                  : " within the timeout"),
-                           {}, {}, false};
+                           {},
+                           {},
+                           false};
         }
         if (c.to == tt::server_actor) {
             if (auto peer = peer_endpoint(link.fd.get())) {
@@ -391,7 +394,7 @@ std::optional<Failure> Engine::do_connect(const tt::Step& s, const tt::Connect& 
 }
 
 std::optional<Failure> Engine::expect_block(std::size_t line, Link& link, int direction,
-                                             const std::string& bytes, bool lenient) {
+                                            const std::string& bytes, bool lenient) {
     const auto until = deadline();
     if (!lenient) {
         pump(&link, until, [&] {
@@ -400,10 +403,11 @@ std::optional<Failure> Engine::expect_block(std::size_t line, Link& link, int di
         });
         const std::size_t n = std::min(link.inbox.size(), bytes.size());
         if (link.inbox.compare(0, n, bytes, 0, n) != 0 || link.inbox.size() < bytes.size()) {
-            std::string why = link.inbox.size() < bytes.size() && link.inbox.compare(0, n, bytes, 0, n) == 0
-                                  ? (link.eof ? "the connection closed before all bytes arrived"
-                                              : "not all bytes arrived within the timeout")
-                                  : "the bytes differ";
+            std::string why =
+                link.inbox.size() < bytes.size() && link.inbox.compare(0, n, bytes, 0, n) == 0
+                    ? (link.eof ? "the connection closed before all bytes arrived"
+                                : "not all bytes arrived within the timeout")
+                    : "the bytes differ";
             Failure f{line, why, bytes, link.inbox.substr(0, std::max(bytes.size(), n)), true};
             return f;
         }
@@ -499,15 +503,13 @@ std::optional<Failure> Engine::expect_close(std::size_t line, Link& link, const 
     return std::nullopt;
 }
 
-std::optional<Failure> Engine::expect_silence(std::size_t line, Link& link,
-                                              const tt::Silence& s) {
+std::optional<Failure> Engine::expect_silence(std::size_t line, Link& link, const tt::Silence& s) {
     pump(&link, Clock::now() + s.duration, [&] { return link.eof || !link.inbox.empty(); });
     if (!link.inbox.empty() || link.eof) {
-        return Failure{line,
-                       s.from + " sent something within " + std::to_string(s.duration.count()) +
-                           " ms",
-                       "(nothing)", link.eof && link.inbox.empty() ? "(connection closed)" : link.inbox,
-                       false};
+        return Failure{
+            line, s.from + " sent something within " + std::to_string(s.duration.count()) + " ms",
+            "(nothing)", link.eof && link.inbox.empty() ? "(connection closed)" : link.inbox,
+            false};
     }
     return std::nullopt;
 }
@@ -586,15 +588,21 @@ std::optional<Failure> Engine::do_send_block(std::size_t& index) {
     for (const auto& [chunk, drip] : writes) {
         if (!drip) {
             if (!write_all(link.fd.get(), chunk)) {
-                return Failure{line, first.from + " could not write: the connection was closed",
-                               {}, {}, false};
+                return Failure{line,
+                               first.from + " could not write: the connection was closed",
+                               {},
+                               {},
+                               false};
             }
             continue;
         }
         for (const char c : chunk) {
             if (!write_all(link.fd.get(), std::string_view(&c, 1))) {
-                return Failure{line, first.from + " could not write: the connection was closed",
-                               {}, {}, false};
+                return Failure{line,
+                               first.from + " could not write: the connection was closed",
+                               {},
+                               {},
+                               false};
             }
             std::this_thread::sleep_for(2ms);
         }

@@ -4,7 +4,6 @@
 #include "tcpchat/version.hpp"
 
 #include <CLI/CLI.hpp>
-
 #include <charconv>
 #include <cstdlib>
 #include <fstream>
@@ -31,13 +30,15 @@ void add_common(CLI::App& app, Common& c) {
     app.add_option("--filter,-f", c.filters,
                    "Run only cases whose name contains this text or that cite this section "
                    "(e.g. 6.3 or §6); repeatable");
-    app.add_option("--cases", c.cases_dir,
-                   "The suite's directory when no PATH is given (default: $TCPCHAT_CONFORMANCE_CASES "
-                   "or the source tree's conformance/cases)");
+    app.add_option(
+        "--cases", c.cases_dir,
+        "The suite's directory when no PATH is given (default: $TCPCHAT_CONFORMANCE_CASES "
+        "or the source tree's conformance/cases)");
     app.add_flag("--list,-l", c.list, "List the selected cases and exit");
-    app.add_option("--timeout", c.timeout_ms,
-                   "Milliseconds each expectation may wait (default 5000; a case's Timeout can raise "
-                   "it)")
+    app.add_option(
+           "--timeout", c.timeout_ms,
+           "Milliseconds each expectation may wait (default 5000; a case's Timeout can raise "
+           "it)")
         ->check(CLI::PositiveNumber);
     app.add_option("--junit", c.junit, "Also write a JUnit XML report to FILE");
     app.add_option("--json", c.json, "Also write a JSON report to FILE");
@@ -118,8 +119,8 @@ int run(tc::Mode mode, const Common& common, tc::LiveOptions live, const std::st
 
     const char* no_color = std::getenv("NO_COLOR");
     tc::ReportOptions report;
-    report.color = !common.no_color && (no_color == nullptr || *no_color == 0) &&
-                   isatty(STDOUT_FILENO) != 0;
+    report.color =
+        !common.no_color && (no_color == nullptr || *no_color == 0) && isatty(STDOUT_FILENO) != 0;
     tc::print_report(std::cout, results, report);
     bool ok = true;
     if (!common.junit.empty()) {
@@ -176,8 +177,9 @@ int main(int argc, char** argv) {
     tc::LiveOptions client_live;
     CLI::App* client = app.add_subcommand(
         "client", "Run a client in a pseudo-terminal, play the server and its peer");
-    client->add_option("--exec", client_live.exec,
-                       "The client's command line; {id}, {port} and {server} are replaced")
+    client
+        ->add_option("--exec", client_live.exec,
+                     "The client's command line; {id}, {port} and {server} are replaced")
         ->required();
     add_common(*client, client_common);
     client->add_option("--run", client_live.run_id, "The ${run} value (default: random)");
@@ -187,7 +189,8 @@ int main(int argc, char** argv) {
     std::string record_target;
     CLI::App* record = app.add_subcommand(
         "record", "Proxy connections to a server and write what passes as a transcript");
-    record->add_option("--listen", listen, "PORT or HOST:PORT to accept connections on")->required();
+    record->add_option("--listen", listen, "PORT or HOST:PORT to accept connections on")
+        ->required();
     record->add_option("--target", record_target, "HOST:PORT of the server")->required();
     record->add_option("-o,--output", rec.output, "The transcript file to write")->required();
     record->add_option("--connections", rec.connections,

@@ -151,9 +151,11 @@ int record(const RecordOptions& options, std::ostream& log, void (*ready)(std::u
     }
 
     std::ofstream out(options.output);
-    out << "# " << options.title << "\n\n- Sections: \xC2\xA7" "6.1\n- Modes: codec, server\n\n"
-        << "Recorded from a live session with " << options.target_host << ":"
-        << options.target_port << "; edit the sections and this sentence.\n\n```transcript\n";
+    out << "# " << options.title
+        << "\n\n- Sections: \xC2\xA7"
+           "6.1\n- Modes: codec, server\n\n"
+        << "Recorded from a live session with " << options.target_host << ":" << options.target_port
+        << "; edit the sections and this sentence.\n\n```transcript\n";
     std::vector<bool> opened(relays.size(), false);
     for (const Event& e : events) {
         const std::string& a = actors[e.conn];
@@ -170,7 +172,8 @@ int record(const RecordOptions& options, std::ostream& log, void (*ready)(std::u
         std::string_view rest = e.bytes;
         while (!rest.empty()) {
             const auto nl = rest.find('\n');
-            const std::string_view line = rest.substr(0, nl == std::string_view::npos ? nl : nl + 1);
+            const std::string_view line =
+                rest.substr(0, nl == std::string_view::npos ? nl : nl + 1);
             transcript::Template t;
             t.append(line);
             out << from << " -> " << to << ": " << transcript::to_source(t) << "\n";

@@ -51,7 +51,8 @@ void print_failure(std::ostream& out, const CaseResult& r, const Paint& paint) {
             std::size_t start = 0;
             while (start < text.size()) {
                 const auto nl = text.find('\n', start);
-                const auto line = text.substr(start, nl == std::string_view::npos ? nl : nl - start);
+                const auto line =
+                    text.substr(start, nl == std::string_view::npos ? nl : nl - start);
                 out << (first ? "" : "\n                   ") << line;
                 first = false;
                 if (nl == std::string_view::npos) {
@@ -66,7 +67,8 @@ void print_failure(std::ostream& out, const CaseResult& r, const Paint& paint) {
         return;
     }
     std::size_t diff = 0;
-    while (diff < f.expected.size() && diff < f.actual.size() && f.expected[diff] == f.actual[diff]) {
+    while (diff < f.expected.size() && diff < f.actual.size() &&
+           f.expected[diff] == f.actual[diff]) {
         ++diff;
     }
     out << "         expected: " << escape_bytes(f.expected) << "\n";
@@ -193,8 +195,8 @@ void print_report(std::ostream& out, const std::vector<CaseResult>& results,
 }
 
 void write_junit(std::ostream& out, const std::vector<CaseResult>& results, std::string_view mode) {
-    std::map<std::string, std::vector<const CaseResult*>, bool (*)(const std::string&,
-                                                                    const std::string&)>
+    std::map<std::string, std::vector<const CaseResult*>,
+             bool (*)(const std::string&, const std::string&)>
         groups(&section_less);
     std::size_t failures = 0;
     for (const CaseResult& r : results) {

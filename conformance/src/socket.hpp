@@ -13,7 +13,7 @@ using Clock = std::chrono::steady_clock;
 
 // An owned file descriptor.
 class Fd {
-public:
+  public:
     Fd() = default;
     explicit Fd(int fd) : fd_(fd) {}
     Fd(Fd&& o) noexcept : fd_(o.release()) {}
@@ -27,7 +27,7 @@ public:
     int release() noexcept;
     void reset() noexcept;
 
-private:
+  private:
     int fd_ = -1;
 };
 
@@ -39,8 +39,8 @@ struct Endpoint {
 // A listening TCP socket on host:port (port 0: any free port); `error` says why not.
 [[nodiscard]] Fd listen_on(const std::string& host, std::uint16_t port, std::string& error);
 // Connects, optionally from a given source address, within the deadline; TCP_NODELAY is set.
-[[nodiscard]] Fd connect_to(const Endpoint& to, const std::string& source, Clock::time_point deadline,
-                            std::string& error);
+[[nodiscard]] Fd connect_to(const Endpoint& to, const std::string& source,
+                            Clock::time_point deadline, std::string& error);
 // Accepts one connection within the deadline (invalid Fd on timeout).
 [[nodiscard]] Fd accept_from(int listener, Clock::time_point deadline);
 

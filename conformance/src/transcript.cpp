@@ -638,7 +638,10 @@ std::optional<Invalid> check_steps(const Case& c) {
     };
     bool sent = false;
     std::set<std::string, std::less<>> actors;
-    auto check_actor = [&](const std::string& a) { actors.insert(a); return !reserved.contains(a); };
+    auto check_actor = [&](const std::string& a) {
+        actors.insert(a);
+        return !reserved.contains(a);
+    };
     for (const Step& s : c.steps) {
         const std::size_t line = s.line;
         auto need_connection = [&](const std::string& a,
@@ -775,9 +778,7 @@ std::string to_source(const Template& t) {
             case '\t': out += "\\t"; break;
             case '\\': out += "\\\\"; break;
             case '"': out += "\\\""; break;
-            case '$':
-                out += (i + 1 < s.size() && s[i + 1] == '{') ? "\\$" : "$";
-                break;
+            case '$': out += (i + 1 < s.size() && s[i + 1] == '{') ? "\\$" : "$"; break;
             default:
                 if (c < 0x20 || c == 0x7F) {
                     out += "\\x";
@@ -869,9 +870,9 @@ Parsed parse_transcript(std::string_view text, std::string_view name) noexcept {
         // A rule without its own message: PEGTL names the rule; keep only its short name.
         if (message.starts_with("parse error matching ")) {
             const auto colon = message.rfind("::");
-            message = "syntax error (expected " +
-                      (colon == std::string::npos ? message.substr(21) : message.substr(colon + 2)) +
-                      ")";
+            message =
+                "syntax error (expected " +
+                (colon == std::string::npos ? message.substr(21) : message.substr(colon + 2)) + ")";
         }
         out.message = std::move(message);
         return out;

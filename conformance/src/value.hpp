@@ -19,9 +19,8 @@ struct Described {
 };
 
 // The expected value with its placeholders substituted; nullopt (and `missing`) on an unbound one.
-[[nodiscard]] std::optional<Described> describe(const transcript::Value& v,
-                                                const transcript::Bindings& b,
-                                                std::string* missing = nullptr);
+[[nodiscard]] std::optional<Described>
+describe(const transcript::Value& v, const transcript::Bindings& b, std::string* missing = nullptr);
 [[nodiscard]] Described describe(const Message& m);
 
 // Equal, or equal by the lenient rule of §T.6.3: an ERROR's Reason and a REGACK's Status line

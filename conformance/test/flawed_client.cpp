@@ -69,7 +69,8 @@ int main(int argc, char** argv) {
         }
         if (line == "/register") {
             request(host, server_port,
-                    method + "\r\nclientID: " + id + "\r\nIP: @IP@\r\nPort: " + port + "\r\n" + end, ip);
+                    method + "\r\nclientID: " + id + "\r\nIP: @IP@\r\nPort: " + port + "\r\n" + end,
+                    ip);
             std::cout << "registered" << std::endl;
         } else if (line == "/bridge") {
             request(host, server_port, "BRIDGE\r\nclientID: " + id + "\r\n" + end, ip);

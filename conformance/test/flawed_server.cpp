@@ -102,7 +102,8 @@ void FlawedServer::serve() {
                 Step step = decoder.feed(data);
                 data.remove_prefix(step.consumed);
                 if (step.status == Status::error) {
-                    reply = error_reply(code_for(step.error.code), std::string(errc_name(step.error.code)));
+                    reply = error_reply(code_for(step.error.code),
+                                        std::string(errc_name(step.error.code)));
                     answered = bad = true;
                 } else if (step.status == Status::message) {
                     answered = true;
@@ -111,9 +112,11 @@ void FlawedServer::serve() {
                         auto it = registry.find(id);
                         if (it != registry.end() && it->second.contact != ContactRecord(r->self) &&
                             it->second.source != source) {
-                            reply = error_reply(403, "clientID " + id + " is registered from another address");
+                            reply = error_reply(403, "clientID " + id +
+                                                         " is registered from another address");
                         } else {
-                            if (it == registry.end() || it->second.contact != ContactRecord(r->self)) {
+                            if (it == registry.end() ||
+                                it->second.contact != ContactRecord(r->self)) {
                                 std::erase(queue, id);
                             }
                             registry[id] = Entry{ContactRecord(r->self), source};
@@ -124,9 +127,10 @@ void FlawedServer::serve() {
                         if (!registry.contains(id)) {
                             reply = error_reply(404, "clientID " + id + " is not registered");
                         } else {
-                            auto w = std::find_if(queue.begin(), queue.end(), [&](const std::string& q) {
-                                return q != id || flaw_ == Flaw::bridges_to_self;
-                            });
+                            auto w =
+                                std::find_if(queue.begin(), queue.end(), [&](const std::string& q) {
+                                    return q != id || flaw_ == Flaw::bridges_to_self;
+                                });
                             if (w != queue.end()) {
                                 const ContactRecord peer_contact = registry[*w].contact;
                                 queue.erase(w);

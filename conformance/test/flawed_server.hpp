@@ -18,7 +18,7 @@ enum class Flaw {
 };
 
 class FlawedServer {
-public:
+  public:
     explicit FlawedServer(Flaw flaw);
     ~FlawedServer();
     FlawedServer(const FlawedServer&) = delete;
@@ -26,7 +26,7 @@ public:
 
     [[nodiscard]] std::uint16_t port() const noexcept { return port_; }
 
-private:
+  private:
     void serve();
 
     Flaw flaw_;

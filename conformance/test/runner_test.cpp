@@ -1,15 +1,15 @@
 // The runner itself: the shipped suite passes our codec, and the runner fails exactly the cases a
-// deliberately flawed server or client breaks (a conformance runner that cannot fail proves nothing).
+// deliberately flawed server or client breaks (a conformance runner that cannot fail proves
+// nothing).
 #include "flawed_server.hpp"
 #include "tcpchat/conformance.hpp"
 
-#include <gtest/gtest.h>
-
 #include <atomic>
+#include <gtest/gtest.h>
 #include <map>
-#include <thread>
 #include <set>
 #include <sstream>
+#include <thread>
 
 namespace {
 
@@ -72,14 +72,23 @@ TEST(CodecMode, AWrongExpectationFails) {
 
 TEST(Report, GroupsBySectionAndEndsWithTheSummary) {
     CaseResult ok{&find("5.1-register"), true, {}, {}, {}};
-    CaseResult bad{&find("6.3-alone-twice"), false,
-                   Failure{12, "the bytes differ", "REGACK\r\n", "REGAK\r\n", true}, {}, {}};
+    CaseResult bad{&find("6.3-alone-twice"),
+                   false,
+                   Failure{12, "the bytes differ", "REGACK\r\n", "REGAK\r\n", true},
+                   {},
+                   {}};
     std::ostringstream out;
     print_report(out, {ok, bad}, {});
     const std::string text = out.str();
-    EXPECT_NE(text.find("\xC2\xA7" "5.1 REGISTER\n"), std::string::npos);
-    EXPECT_NE(text.find("\xC2\xA7" "6.3 BRIDGE pairing\n"), std::string::npos);
-    EXPECT_NE(text.find("violates \xC2\xA7" "6.3"), std::string::npos);
+    EXPECT_NE(text.find("\xC2\xA7"
+                        "5.1 REGISTER\n"),
+              std::string::npos);
+    EXPECT_NE(text.find("\xC2\xA7"
+                        "6.3 BRIDGE pairing\n"),
+              std::string::npos);
+    EXPECT_NE(text.find("violates \xC2\xA7"
+                        "6.3"),
+              std::string::npos);
     EXPECT_NE(text.find("expected: \"REGACK\\r\\n\""), std::string::npos);
     EXPECT_NE(text.find("^ first difference at byte 4"), std::string::npos);
     EXPECT_TRUE(text.ends_with("\n1 passed, 1 failed\n")) << text;
@@ -117,8 +126,8 @@ TEST_P(FlawedServers, FailTheCasesTheirFlawBreaks) {
         if (GetParam().fail.contains(name)) {
             EXPECT_FALSE(r.passed) << name << " should fail against this server";
         } else {
-            EXPECT_TRUE(r.passed) << name << " should pass: "
-                                  << (r.failure ? r.failure->message : "");
+            EXPECT_TRUE(r.passed) << name
+                                  << " should pass: " << (r.failure ? r.failure->message : "");
         }
     }
 }
@@ -126,16 +135,24 @@ TEST_P(FlawedServers, FailTheCasesTheirFlawBreaks) {
 INSTANTIATE_TEST_SUITE_P(
     Runner, FlawedServers,
     ::testing::Values(
-        FlawRow{"NoFlaw", Flaw::none, {},
+        FlawRow{"NoFlaw",
+                Flaw::none,
+                {},
                 {"5.1-register", "5.3-bridge-alone", "6.3-alone-twice", "6.3-two-clients-a-first",
                  "4.1-bare-lf", "6.2-re-register-other-address", "7-id-past-limit"}},
         FlawRow{"NeverCloses", Flaw::never_closes, {"5.1-register", "5.3-bridge-alone"}, {}},
-        FlawRow{"MisspellsMethod", Flaw::misspells_method,
-                {"5.1-register", "6.3-two-clients-a-first"}, {"4.2-unknown-method"}},
-        FlawRow{"BridgesToSelf", Flaw::bridges_to_self, {"6.3-alone-twice"},
+        FlawRow{"MisspellsMethod",
+                Flaw::misspells_method,
+                {"5.1-register", "6.3-two-clients-a-first"},
+                {"4.2-unknown-method"}},
+        FlawRow{"BridgesToSelf",
+                Flaw::bridges_to_self,
+                {"6.3-alone-twice"},
                 {"6.3-two-clients-a-first", "5.1-register"}},
         FlawRow{"NoFinalBlankLine", Flaw::no_final_blank, {"5.3-bridge-alone", "5.1-register"}, {}},
-        FlawRow{"DiesOnBadInput", Flaw::dies_on_bad_input, {"4.1-bare-lf", "5.1-register"},
+        FlawRow{"DiesOnBadInput",
+                Flaw::dies_on_bad_input,
+                {"4.1-bare-lf", "5.1-register"},
                 {"6.3-two-clients-a-first"}}),
     [](const auto& info) { return info.param.name; });
 
@@ -157,7 +174,8 @@ TEST_P(FlawedClients, FailTheCasesTheirFlawBreaks) {
     for (const char* name : {"5.1-register", "5.3-bridge-alone"}) {
         const CaseResult r = run_client(find(name), o);
         EXPECT_EQ(r.passed, GetParam().passes)
-            << name << ": " << (r.failure ? r.failure->message : "") << "\n" << r.note;
+            << name << ": " << (r.failure ? r.failure->message : "") << "\n"
+            << r.note;
     }
 }
 
@@ -182,8 +200,10 @@ TEST(Recorder, WritesATranscriptThatCodecModePasses) {
     std::atomic<std::uint16_t> port{0};
     std::ostringstream log;
     std::thread proxy([&] {
-        record(o, log, [](std::uint16_t p, void* c) { static_cast<std::atomic<std::uint16_t>*>(c)->store(p); },
-               &port);
+        record(
+            o, log,
+            [](std::uint16_t p, void* c) { static_cast<std::atomic<std::uint16_t>*>(c)->store(p); },
+            &port);
     });
     while (port == 0) {
         std::this_thread::sleep_for(std::chrono::milliseconds(5));

@@ -3,14 +3,14 @@
 #include "tcpchat/transcript.hpp"
 
 #include <gtest/gtest.h>
-
 #include <string>
 
 namespace {
 
 using namespace tcpchat::transcript;
 
-std::string file(const std::string& exchange, const std::string& meta = "- Sections: §5.1\n- Modes: codec, server\n") {
+std::string file(const std::string& exchange,
+                 const std::string& meta = "- Sections: §5.1\n- Modes: codec, server\n") {
     return "# A title\n\n" + meta + "\nWhy this case exists.\n\n```transcript\n" + exchange +
            "```\n";
 }
@@ -18,10 +18,11 @@ std::string file(const std::string& exchange, const std::string& meta = "- Secti
 const std::string reg = "connect A server\nA -> server: \"REGISTER\\r\\n\"\n";
 
 TEST(TranscriptReader, ReadsTitleMetadataAndWhy) {
-    const auto p = parse_transcript(
-        "# Title here\n\n- Sections: §6.3, §5.4\n- Modes: codec, client\n- Client: B\n- Timeout: 9000 ms\n\n"
-        "First line of why\ncontinued.\n\nMore prose.\n\n```transcript\nconnect B server\n```\n\nNotes.\n",
-        "6.3-x");
+    const auto p = parse_transcript("# Title here\n\n- Sections: §6.3, §5.4\n- Modes: codec, "
+                                    "client\n- Client: B\n- Timeout: 9000 ms\n\n"
+                                    "First line of why\ncontinued.\n\nMore "
+                                    "prose.\n\n```transcript\nconnect B server\n```\n\nNotes.\n",
+                                    "6.3-x");
     ASSERT_TRUE(p) << p.error().message;
     const Case& c = p.value();
     EXPECT_EQ(c.name, "6.3-x");
@@ -36,23 +37,23 @@ TEST(TranscriptReader, ReadsTitleMetadataAndWhy) {
 }
 
 TEST(TranscriptReader, ReadsEveryDirective) {
-    const auto p = parse_transcript(file(
-        "# a comment\n"
-        "connect A server\n"
-        "connect M server from another address\n"
-        "A -> server: \"REGISTER\\r\\n\"\n"
-        "  decodes to REGISTER clientID=${A.id} IP=${A.ip} Port=${A.port}\n"
-        "  encodes to: \"x\"\n"
-        "  strict decode error bad_separator at 19\n"
-        "server -> A (lenient, drip): \"REGACK\\r\\n\"\n"
-        "server closes A\n"
-        "A half-closes server\n"
-        "server sends nothing to A for 300 ms\n"
-        "A types: \"/register\"\n"
-        "A shows: \"hello\"\n"
-        "A exits with status 1\n"
-        "pause 20 ms\n"
-        "\n"));
+    const auto p =
+        parse_transcript(file("# a comment\n"
+                              "connect A server\n"
+                              "connect M server from another address\n"
+                              "A -> server: \"REGISTER\\r\\n\"\n"
+                              "  decodes to REGISTER clientID=${A.id} IP=${A.ip} Port=${A.port}\n"
+                              "  encodes to: \"x\"\n"
+                              "  strict decode error bad_separator at 19\n"
+                              "server -> A (lenient, drip): \"REGACK\\r\\n\"\n"
+                              "server closes A\n"
+                              "A half-closes server\n"
+                              "server sends nothing to A for 300 ms\n"
+                              "A types: \"/register\"\n"
+                              "A shows: \"hello\"\n"
+                              "A exits with status 1\n"
+                              "pause 20 ms\n"
+                              "\n"));
     ASSERT_TRUE(p) << p.error().line << ": " << p.error().message;
     const auto& s = p.value().steps;
     ASSERT_EQ(s.size(), 13U);
@@ -130,11 +131,20 @@ INSTANTIATE_TEST_SUITE_P(
     testing::Values(
         ErrorRow{"NoTitle", "Title\n", 1, "title"},
         ErrorRow{"NoMetadata", "# T\n\nWhy.\n", 3, "metadata"},
-        ErrorRow{"UnknownMetadata", "# T\n\n- Sections: §1\n- Modes: codec\n- Colour: red\n\nWhy.\n\n```transcript\n```\n", 5, "unknown metadata"},
-        ErrorRow{"BadSection", "# T\n\n- Sections: 5.1\n- Modes: codec\n\nWhy.\n\n```transcript\n```\n", 3, "§5.1"},
-        ErrorRow{"BadMode", "# T\n\n- Sections: §5.1\n- Modes: proxy\n\nWhy.\n\n```transcript\n```\n", 4, "mode"},
-        ErrorRow{"MissingModes", "# T\n\n- Sections: §5.1\n\nWhy.\n\n```transcript\n```\n", 3, "Modes"},
-        ErrorRow{"NoExchange", "# T\n\n- Sections: §5.1\n- Modes: codec\n\nWhy.\n", 7, "```transcript"},
+        ErrorRow{
+            "UnknownMetadata",
+            "# T\n\n- Sections: §1\n- Modes: codec\n- Colour: red\n\nWhy.\n\n```transcript\n```\n",
+            5, "unknown metadata"},
+        ErrorRow{"BadSection",
+                 "# T\n\n- Sections: 5.1\n- Modes: codec\n\nWhy.\n\n```transcript\n```\n", 3,
+                 "§5.1"},
+        ErrorRow{"BadMode",
+                 "# T\n\n- Sections: §5.1\n- Modes: proxy\n\nWhy.\n\n```transcript\n```\n", 4,
+                 "mode"},
+        ErrorRow{"MissingModes", "# T\n\n- Sections: §5.1\n\nWhy.\n\n```transcript\n```\n", 3,
+                 "Modes"},
+        ErrorRow{"NoExchange", "# T\n\n- Sections: §5.1\n- Modes: codec\n\nWhy.\n", 7,
+                 "```transcript"},
         ErrorRow{"Unclosed", file(reg).substr(0, file(reg).size() - 4), 11, "not closed"},
         ErrorRow{"BadDirective", file("hello there\n"), 9, "after the actor"},
         ErrorRow{"UnknownVerb", file("A jumps\n"), 9, "after the actor"},
@@ -143,9 +153,12 @@ INSTANTIATE_TEST_SUITE_P(
         ErrorRow{"Unterminated", file("connect A server\nA -> server: \"abc\n"), 10, "quoted"},
         ErrorRow{"RawControl", file("connect A server\nA -> server: \"a\tb\"\n"), 10, "quoted"},
         ErrorRow{"BadEscape", file("connect A server\nA -> server: \"\\q\"\n"), 10, "escape"},
-        ErrorRow{"BadPlaceholder", file("connect A server\nA -> server: \"${A.name}\"\n"), 10, "placeholder"},
-        ErrorRow{"ServerId", file("connect A server\nA -> server: \"${server.id}\"\n"), 10, "server.id"},
-        ErrorRow{"UnknownErrc", file(reg + "decode error no_such_error at 3\n"), 11, "no_such_error"},
+        ErrorRow{"BadPlaceholder", file("connect A server\nA -> server: \"${A.name}\"\n"), 10,
+                 "placeholder"},
+        ErrorRow{"ServerId", file("connect A server\nA -> server: \"${server.id}\"\n"), 10,
+                 "server.id"},
+        ErrorRow{"UnknownErrc", file(reg + "decode error no_such_error at 3\n"), 11,
+                 "no_such_error"},
         ErrorRow{"ExpectFirst", file("decodes to QUIT\n"), 9, "follow"},
         ErrorRow{"EncodesAlone", file(reg + "encodes to: \"x\"\n"), 11, "decodes to"},
         ErrorRow{"ValueField", file(reg + "decodes to BRIDGE clientID=a Port=3\n"), 11, "Port"},
@@ -153,7 +166,8 @@ INSTANTIATE_TEST_SUITE_P(
         ErrorRow{"PartialBridgeAck", file(reg + "decodes to BRIDGEACK clientID=a\n"), 11, "none"},
         ErrorRow{"TextNeedsString", file(reg + "decodes to TEXT\n"), 11, "quoted"},
         ErrorRow{"HugeRepeat", file(reg + "A -> server: \"x\"*2000000\n"), 11, "repetition"},
-        ErrorRow{"ClientAbsent", file(reg, "- Sections: §10.2\n- Modes: client\n- Client: Z\n"), 10, "Z"},
+        ErrorRow{"ClientAbsent", file(reg, "- Sections: §10.2\n- Modes: client\n- Client: Z\n"), 10,
+                 "Z"},
         ErrorRow{"ReservedActor", file("connect pause server\n"), 9, "cannot name"},
         ErrorRow{"ExitRange", file("A exits with status 300\n"), 9, "0-255"}),
     [](const auto& info) { return info.param.name; });

@@ -47,11 +47,11 @@ struct Suite {
 // ---- Results -----------------------------------------------------------------------------
 
 struct Failure {
-    std::size_t line = 0;     // the transcript line whose expectation failed
-    std::string message;      // what went wrong, one line
-    std::string expected;     // bytes or a rendered value; may be empty
-    std::string actual;       // idem
-    bool bytes = true;        // expected/actual are raw bytes (shown escaped, difference marked)
+    std::size_t line = 0; // the transcript line whose expectation failed
+    std::string message;  // what went wrong, one line
+    std::string expected; // bytes or a rendered value; may be empty
+    std::string actual;   // idem
+    bool bytes = true;    // expected/actual are raw bytes (shown escaped, difference marked)
 };
 
 struct CaseResult {
@@ -69,12 +69,12 @@ struct CaseResult {
 
 struct LiveOptions {
     std::chrono::milliseconds timeout{5000}; // per expectation; a case's Timeout raises it
-    std::string run_id;                       // ${run}; random when empty
+    std::string run_id;                      // ${run}; random when empty
     // server mode: the server under test
     std::string server_host = "127.0.0.2";
     std::uint16_t server_port = 5555;
     std::string other_address = "127.0.0.3"; // source of `connect X server from another address`
-    bool drain = true;                         // empty the server's waiting queue before a case
+    bool drain = true;                       // empty the server's waiting queue before a case
     // client mode: the command, with {id} {port} {server} replaced
     std::string exec;
 };
@@ -94,7 +94,7 @@ struct RecordOptions {
     std::uint16_t listen_port = 0;
     std::string target_host;
     std::uint16_t target_port = 0;
-    std::string output; // the transcript file
+    std::string output;          // the transcript file
     std::size_t connections = 0; // stop after this many connections have ended (0: on SIGINT)
     std::string title = "Recorded session";
 };
@@ -109,7 +109,8 @@ int record(const RecordOptions& options, std::ostream& log,
 
 struct ReportOptions {
     bool color = false;
-    std::string heading; // first line, e.g. "tcp-chat-conformance 1.0.0: server mode, 127.0.0.2:5555"
+    std::string
+        heading; // first line, e.g. "tcp-chat-conformance 1.0.0: server mode, 127.0.0.2:5555"
 };
 
 // h2spec-like: cases grouped by section, a mark and the sentence per case, details of each

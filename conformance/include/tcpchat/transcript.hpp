@@ -104,8 +104,8 @@ struct ExpectError { // `decode error bare_lf at 8`
     std::uint64_t offset = 0;
 };
 
-using Action =
-    std::variant<Connect, Send, Close, Silence, Type, Show, Exit, Pause, ExpectMessage, ExpectError>;
+using Action = std::variant<Connect, Send, Close, Silence, Type, Show, Exit, Pause, ExpectMessage,
+                            ExpectError>;
 
 struct Step {
     std::size_t line = 0; // 1-based line in the file
@@ -117,9 +117,9 @@ enum class Mode : std::uint8_t { codec, server, client };
 
 // One case file.
 struct Case {
-    std::string name;  // the file name without ".md", e.g. "5.1-register"
-    std::string title; // the '# ' line
-    std::string why;   // the first paragraph, joined into one line
+    std::string name;                  // the file name without ".md", e.g. "5.1-register"
+    std::string title;                 // the '# ' line
+    std::string why;                   // the first paragraph, joined into one line
     std::vector<std::string> sections; // "5.1", "6.2": the first is where the case is listed
     std::vector<Mode> modes;
     std::string client = "A"; // the client under test in client mode (`- Client: A`)
@@ -132,13 +132,13 @@ struct Case {
 };
 
 struct ParseError {
-    std::size_t line = 0; // 1-based
+    std::size_t line = 0;   // 1-based
     std::size_t column = 0; // 1-based
     std::string message;
 };
 
 class Parsed {
-public:
+  public:
     Parsed(Case c) : v_(std::move(c)) {}
     Parsed(ParseError e) : v_(std::move(e)) {}
 
@@ -148,12 +148,13 @@ public:
     [[nodiscard]] Case& value() { return std::get<0>(v_); }
     [[nodiscard]] const ParseError& error() const { return std::get<1>(v_); }
 
-private:
+  private:
     std::variant<Case, ParseError> v_;
 };
 
 // Reads one case file. `name` becomes Case::name. Syntax errors and semantic errors (an unknown
 // metadata name, a send before its connect, ...) come back with their line; nothing throws.
-[[nodiscard]] Parsed parse_transcript(std::string_view text, std::string_view name = "case") noexcept;
+[[nodiscard]] Parsed parse_transcript(std::string_view text,
+                                      std::string_view name = "case") noexcept;
 
 } // namespace tcpchat::transcript
