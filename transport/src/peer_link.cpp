@@ -458,8 +458,8 @@ class WaitMode::Listener : public std::enable_shared_from_this<Listener> {
     void accept() {
         acceptor_.async_accept(
             [self = shared_from_this()](boost::system::error_code ec, tcp::socket socket) {
-                if (!self->acceptor_.is_open()) {
-                    return;
+                if (ec == asio::error::operation_aborted || !self->acceptor_.is_open()) {
+                    return; // closed, and perhaps listening again since: a new accept loop
                 }
                 if (ec) {
                     // Out of descriptors and the like: say so and try again shortly, not in a loop.

@@ -206,11 +206,15 @@ class PeerLinkTest : public ::testing::Test {
         wait_mode.emplace(io.get_executor(), options,
                           [this](std::string_view line) { log.emplace_back(line); });
         EXPECT_FALSE(wait_mode->listen(tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0)));
-        wait_mode->async_wait([this](std::shared_ptr<PeerLink> l) {
+        wait_mode->async_wait(take_link());
+        return wait_mode->local_endpoint().port();
+    }
+
+    WaitMode::Handler take_link() {
+        return [this](std::shared_ptr<PeerLink> l) {
             link = std::move(l);
             link->start(recorder.events());
-        });
-        return wait_mode->local_endpoint().port();
+        };
     }
 
     bool log_says(std::string_view what) const {
@@ -537,6 +541,18 @@ TEST_F(PeerLinkTest, SecondConnectionDuringAChatIsClosedWithoutAByte) {
     EXPECT_FALSE(link->send_text("still here"));
     settle(io);
     EXPECT_EQ(fake_read(initiator, 12), "still here\r\n");
+}
+
+TEST_F(PeerLinkTest, WaitListensAgainAfterItWasClosed) {
+    // What a client does when a renewed BRIDGE fails and it bridges again (spec §10.3).
+    const auto port = wait();
+    wait_mode->close();
+    ASSERT_FALSE(wait_mode->listen(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port)));
+    wait_mode->async_wait(take_link());
+    Fd initiator = fake_connect(port);
+    fake_send(initiator, chat_from_user2);
+    ASSERT_TRUE(run_until(io, [&] { return link != nullptr; }));
+    EXPECT_TRUE(log.empty()) << log[0]; // the old accept loop ended quietly
 }
 
 TEST_F(PeerLinkTest, ListenReportsABusyPort) {
