@@ -155,7 +155,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
                 return answer(server_request::refuse(step.error, peer_, server_->options));
             }
         }
-        if (!ec) {
+        // `expired_` without an error: the deadline passed while this read's data was already on
+        // its way, so the cancel missed it; another read would then wait without a deadline.
+        if (!ec && !expired_) {
             return read();
         }
         if (ec == asio::error::eof) {
