@@ -17,15 +17,15 @@ void escape_byte(std::string& out, unsigned char byte) {
 // surrogates, nothing past U+10FFFF) and its code point; 0 when there is none.
 std::size_t utf8_sequence(std::string_view s, char32_t& code_point) {
     const auto byte = [&](std::size_t i) { return static_cast<unsigned char>(s[i]); };
-    const unsigned char lead = byte(0);
+    const unsigned char first = byte(0);
     std::size_t length = 0;
     char32_t min = 0;
-    if (lead >= 0xC2 && lead <= 0xDF) {
-        length = 2, min = 0x80, code_point = lead & 0x1F;
-    } else if (lead >= 0xE0 && lead <= 0xEF) {
-        length = 3, min = 0x800, code_point = lead & 0x0F;
-    } else if (lead >= 0xF0 && lead <= 0xF4) {
-        length = 4, min = 0x10000, code_point = lead & 0x07;
+    if (first >= 0xC2 && first <= 0xDF) {
+        length = 2, min = 0x80, code_point = first & 0x1F;
+    } else if (first >= 0xE0 && first <= 0xEF) {
+        length = 3, min = 0x800, code_point = first & 0x0F;
+    } else if (first >= 0xF0 && first <= 0xF4) {
+        length = 4, min = 0x10000, code_point = first & 0x07;
     } else {
         return 0;
     }

@@ -154,8 +154,8 @@ class Case:
 
 # ---- The cases --------------------------------------------------------------------------------
 
-def case_session_initiator_quits(t):
-    """The whole session of the original's example usage; the initiator ends it with /quit."""
+def case_example_usage_initiator_quits(t):
+    """Everything the original's example usage shows; the initiator ends the chat with /quit."""
     user1 = t.client("user1")
     user2 = t.client("user2")
     meet(t.server, user1, user2)
@@ -170,8 +170,8 @@ def case_session_initiator_quits(t):
     user1.exits(0)
 
 
-def case_session_waiter_quits(t):
-    """The same session; the waiter ends it with /quit while it is the peer's turn."""
+def case_example_usage_waiter_quits(t):
+    """The same; the waiter ends the chat with /quit while it is the peer's turn."""
     user1 = t.client("user1")
     user2 = t.client("user2")
     meet(t.server, user1, user2)
