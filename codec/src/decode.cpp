@@ -17,10 +17,12 @@ namespace {
 namespace pegtl = tao::pegtl;
 namespace g = tcpchat::grammar;
 
-// An input over a byte range that remembers how far rules looked: whether one asked for bytes
-// past its end (a result reached that way may change when more bytes arrive, so it is
-// provisional; spec §4.1), and the furthest byte any rule examined (limits are judged on all
-// bytes a decision rests on, so the decision does not depend on where the stream was cut).
+// An input over a byte range that remembers whether a rule asked for bytes past its end: a
+// result reached that way may change when more bytes arrive, so it is provisional (spec §4.1).
+// With `Track`, it also records the furthest byte any rule examined, on which limits are judged
+// (spec §7) so that a decision does not depend on where the stream was cut; that costs a little
+// on every byte, so a parse that fails is simply run again with tracking.
+template <bool Track>
 class Input : public pegtl::memory_input<pegtl::tracking_mode::lazy, pegtl::eol::crlf> {
     using base = pegtl::memory_input<pegtl::tracking_mode::lazy, pegtl::eol::crlf>;
 
@@ -41,11 +43,13 @@ class Input : public pegtl::memory_input<pegtl::tracking_mode::lazy, pegtl::eol:
     }
     // Rules that compare bytes themselves say how many they looked at.
     void examined(std::size_t amount) const noexcept {
-        const char* to = current() + std::min(amount, base::size(amount));
-        seen_end_ = std::max(seen_end_, to);
+        if constexpr (Track) {
+            const char* to = current() + std::min(amount, base::size(amount));
+            seen_end_ = std::max(seen_end_, to);
+        }
     }
     [[nodiscard]] bool reached_end() const noexcept { return reached_end_; }
-    // One past the furthest byte examined.
+    // One past the furthest byte examined (with Track).
     [[nodiscard]] const char* seen_end() const noexcept { return std::max(seen_end_, current()); }
 
   private:
@@ -134,20 +138,19 @@ struct ParseState {
 // the furthest byte the parse examined; at the end of the data, a final CR may still be followed
 // by its LF and is not yet counted as line content. Of two limits, the earlier offset wins; on a
 // tie, the line's.
-std::optional<Failure> limit_exceeded(const ParseState& st, const char* seen_end,
-                                      bool at_data_end) {
-    const Limits& lim = st.options.limits;
+std::optional<Failure> limit_exceeded(const Limits& lim, const char* begin, const char* line_start,
+                                      const char* seen_end, bool at_data_end) {
     const char* content_end = seen_end;
-    if (at_data_end && content_end > st.line_start && content_end[-1] == '\r') {
+    if (at_data_end && content_end > line_start && content_end[-1] == '\r') {
         --content_end;
     }
     std::optional<Failure> found;
-    if (content_end > st.line_start && std::size_t(content_end - st.line_start) > lim.line_length) {
-        found = Failure{Errc::line_too_long, st.line_start + lim.line_length,
+    if (content_end > line_start && std::size_t(content_end - line_start) > lim.line_length) {
+        found = Failure{Errc::line_too_long, line_start + lim.line_length,
                         "a line of at most MAX-LINE bytes"};
     }
-    if (std::size_t(seen_end - st.begin) > lim.message_size) {
-        const char* where = st.begin + lim.message_size;
+    if (std::size_t(seen_end - begin) > lim.message_size) {
+        const char* where = begin + lim.message_size;
         if (!found || where < found->at) {
             found =
                 Failure{Errc::message_too_large, where, "a message of at most MAX-MESSAGE bytes"};
@@ -588,9 +591,46 @@ struct control : pegtl::normal<Rule> {
     }
 };
 
-template <typename Rule>
-bool run(Input& in, ParseState& st) {
+template <typename Rule, bool Track>
+bool run(Input<Track>& in, ParseState& st) {
     return pegtl::parse<Rule, action, control>(in, st);
+}
+
+// One parse of the message at the start of [begin, end).
+struct Attempt {
+    std::optional<Failure> failure;
+    bool touched_end = false;
+    const char* stop = nullptr;     // where the parse stopped
+    const char* seen_end = nullptr; // with Track: one past the furthest byte examined
+    const char* line_start = nullptr;
+    Message result;
+};
+
+template <bool Track>
+Attempt attempt(Context context, const char* begin, const char* end, const DecodeOptions& options) {
+    Input<Track> in(begin, end);
+    ParseState st(options, context, begin);
+    Attempt a;
+    try {
+        bool matched = false;
+        switch (context) {
+        case Context::request: matched = run<g::request>(in, st); break;
+        case Context::response: matched = run<g::response>(in, st); break;
+        case Context::chat_open: matched = run<g::chat_opening>(in, st); break;
+        case Context::chat: matched = run<g::chat_item>(in, st); break;
+        }
+        if (!matched) {
+            a.failure = Failure{Errc::malformed_header, in.current(), "a message"};
+        }
+    } catch (const Failure& f) {
+        a.failure = f;
+    }
+    a.touched_end = in.reached_end();
+    a.stop = in.current();
+    a.seen_end = in.seen_end();
+    a.line_start = st.line_start;
+    a.result = st.result;
+    return a;
 }
 
 } // namespace
@@ -600,34 +640,22 @@ namespace detail {
 Step parse_one(Context context, std::string_view bytes, const DecodeOptions& options, bool final) {
     const char* begin = bytes.data();
     const char* end = begin + bytes.size();
-    Input in(begin, end);
-    ParseState st(options, context, begin);
-    std::optional<Failure> failure;
-    bool matched = false;
-    try {
-        switch (context) {
-        case Context::request: matched = run<g::request>(in, st); break;
-        case Context::response: matched = run<g::response>(in, st); break;
-        case Context::chat_open: matched = run<g::chat_opening>(in, st); break;
-        case Context::chat: matched = run<g::chat_item>(in, st); break;
-        }
-        if (!matched) {
-            failure = Failure{Errc::malformed_header, in.current(), "a message"};
-        }
-    } catch (const Failure& f) {
-        failure = f;
-    }
+    Attempt a = attempt<false>(context, begin, end, options);
+    std::optional<Failure>& failure = a.failure;
 
     // A result reached by looking past the end of `bytes` may change with more bytes. Limits are
     // judged on every byte the parse examined (for a limit error thrown at a line's end, that was
     // done already), so that a stream cut anywhere reaches the same verdict (spec §4.1, §7).
     Step step;
-    const bool touched_end = in.reached_end();
+    const bool touched_end = a.touched_end;
     const auto is_limit = [](const std::optional<Failure>& f) {
         return f && (f->code == Errc::line_too_long || f->code == Errc::message_too_large);
     };
     if (!is_limit(failure) && (failure || touched_end)) {
-        if (auto limit = limit_exceeded(st, touched_end ? end : in.seen_end(), touched_end)) {
+        const char* seen_end =
+            touched_end ? end : attempt<true>(context, begin, end, options).seen_end;
+        if (auto limit =
+                limit_exceeded(options.limits, begin, a.line_start, seen_end, touched_end)) {
             failure = limit;
         }
     }
@@ -639,8 +667,8 @@ Step parse_one(Context context, std::string_view bytes, const DecodeOptions& opt
     }
     if (!failure) {
         step.status = Status::message;
-        step.consumed = std::size_t(in.current() - begin);
-        step.message = st.result;
+        step.consumed = std::size_t(a.stop - begin);
+        step.message = a.result;
         return step;
     }
     if (final && touched_end && !is_limit(failure)) {
