@@ -144,7 +144,16 @@ std::string describe(std::chrono::milliseconds duration) {
 
 std::string host_port(std::string_view host, std::uint16_t port) {
     const bool v6 = host.find(':') != std::string_view::npos;
-    return (v6 ? "[" + str(host) + "]" : str(host)) + ":" + std::to_string(port);
+    std::string text;
+    text.reserve(host.size() + 8);
+    if (v6) {
+        text += '[';
+    }
+    text += host;
+    if (v6) {
+        text += ']';
+    }
+    return text + ":" + std::to_string(port);
 }
 
 } // namespace tcpchat::server_request
