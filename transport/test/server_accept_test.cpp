@@ -7,6 +7,7 @@
 #include <boost/asio/io_context.hpp>
 #include <chrono>
 #include <condition_variable>
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <mutex>
 #include <poll.h>
@@ -58,11 +59,16 @@ std::string receive_all(int fd) {
     return bytes;
 }
 
-// The lowest descriptor number not in use, i.e. how many the process holds (near enough).
-int next_descriptor() {
-    const int fd = ::dup(0);
-    ::close(fd);
-    return fd;
+// The limit that leaves exactly `free` descriptor numbers unused below it (a test runner may
+// leave open descriptors above the lowest free one).
+rlim_t limit_leaving(int free) {
+    int fd = 0;
+    for (int found = 0;; ++fd) {
+        if (::fcntl(fd, F_GETFD) == -1 && ++found == free) {
+            break;
+        }
+    }
+    return static_cast<rlim_t>(fd + 1);
 }
 
 TEST(ServerAccept, KeepsServingAfterRunningOutOfDescriptors) {
@@ -84,7 +90,15 @@ TEST(ServerAccept, KeepsServingAfterRunningOutOfDescriptors) {
         changed.notify_all();
     });
     ASSERT_FALSE(server.listen());
-    std::thread thread([&io] { io.run(); });
+    // Stops the server and joins its thread however the test ends.
+    struct Running {
+        tcpchat::Server& server;
+        std::thread thread;
+        ~Running() {
+            server.stop();
+            thread.join();
+        }
+    } running{server, std::thread([&io] { io.run(); })};
     const auto wait_for = [&](const std::string& prefix) {
         std::unique_lock lock(mutex);
         return changed.wait_for(lock, 20s, [&] {
@@ -102,7 +116,7 @@ TEST(ServerAccept, KeepsServingAfterRunningOutOfDescriptors) {
     // Room for one client socket and the server's socket for it, then the next client socket:
     // the server's accept of that one fails.
     rlimit low = original;
-    low.rlim_cur = static_cast<rlim_t>(next_descriptor() + 3);
+    low.rlim_cur = limit_leaving(3);
     ASSERT_EQ(::setrlimit(RLIMIT_NOFILE, &low), 0);
     const int first = connect_to(server.local_endpoint());
     const bool first_accepted = wait_for("accepted ");
@@ -123,9 +137,6 @@ TEST(ServerAccept, KeepsServingAfterRunningOutOfDescriptors) {
     EXPECT_EQ(receive_all(second),
               "ERROR\r\nCode: 404\r\nReason: clientID user9 is not registered\r\n\r\n");
     ::close(second);
-
-    server.stop();
-    thread.join();
 }
 
 } // namespace
