@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <cwchar>
 #include <iterator>
 #include <optional>
 #include <sys/ioctl.h>
@@ -25,18 +26,12 @@ constexpr std::string_view reset = "\033[0m";
 
 std::string_view colour_of(Tone tone) {
     switch (tone) {
-    case Tone::notice:
-        return "\033[33m";
-    case Tone::error:
-        return "\033[1;31m";
-    case Tone::incoming:
-        return "\033[1;36m";
-    case Tone::outgoing:
-        return "\033[1;32m";
-    case Tone::log:
-        return "\033[2m";
-    case Tone::info:
-        break;
+    case Tone::notice: return "\033[33m";
+    case Tone::error: return "\033[1;31m";
+    case Tone::incoming: return "\033[1;36m";
+    case Tone::outgoing: return "\033[1;32m";
+    case Tone::log: return "\033[2m";
+    case Tone::info: break;
     }
     return "";
 }
@@ -93,9 +88,9 @@ class LineEditor final : public Terminal {
         if (tone == Tone::outgoing) {
             return; // the typed line is on the screen already
         }
-        // Clear the prompt line, print above it, then let libedit redraw the prompt and whatever
-        // the user had typed so far, cursor included.
-        std::string out = running_ ? "\r\033[K" : "";
+        // Clear the line being edited, print in its place, then let libedit redraw the prompt
+        // and whatever the user had typed so far, cursor included.
+        std::string out = running_ ? clear_edit_area() : "";
         out += paint(tone, text, options_.colour_out);
         out += '\n';
         write_all(stdout, out);
@@ -111,10 +106,14 @@ class LineEditor final : public Terminal {
         }
         prompt_ = std::move(decorated);
         if (running_) {
-            // libedit redraws from the cursor: go back to the start of the line and clear it.
+            // libedit redraws from the cursor: go back to where the prompt starts, clear.
+            const std::string clear = clear_edit_area();
             rl_set_prompt(prompt_.c_str());
-            write_all(stdout, "\r\033[K");
+            prompt_width_ = prompt.size();
+            write_all(stdout, clear);
             rl_forced_update_display();
+        } else {
+            prompt_width_ = prompt.size();
         }
     }
 
@@ -127,12 +126,50 @@ class LineEditor final : public Terminal {
         running_ = false;
         boost::system::error_code ignored;
         input_.close(ignored);
+        write_all(stdout, clear_edit_area());
         rl_callback_handler_remove(); // back to the terminal modes we started with
-        write_all(stdout, "\r\033[K");
         active_ = nullptr;
     }
 
   private:
+    // Moves the cursor to where the prompt starts and clears from there to the end of the
+    // screen: the typed line may wrap over several rows, and the cursor may be on any of them.
+    [[nodiscard]] std::string clear_edit_area() const {
+        int rows = 0;
+        int columns = 0;
+        rl_get_screen_size(&rows, &columns);
+        std::size_t before_cursor = prompt_width_;
+        if (rl_line_buffer != nullptr && rl_point > 0) {
+            before_cursor += display_width(std::string_view(rl_line_buffer, std::size_t(rl_point)));
+        }
+        std::string out = "\r";
+        if (columns > 0 && before_cursor >= std::size_t(columns)) {
+            out += "\033[" + std::to_string(before_cursor / std::size_t(columns)) + "A";
+        }
+        out += "\033[J";
+        return out;
+    }
+
+    // Terminal columns taken by `text` in the locale's encoding (UTF-8: wide characters count 2).
+    static std::size_t display_width(std::string_view text) {
+        std::size_t width = 0;
+        std::mbstate_t state{};
+        while (!text.empty()) {
+            wchar_t c = 0;
+            const std::size_t n = std::mbrtowc(&c, text.data(), text.size(), &state);
+            if (n == 0 || n > text.size()) { // NUL, or an invalid or cut sequence: one column
+                state = {};
+                ++width;
+                text.remove_prefix(1);
+                continue;
+            }
+            const int w = ::wcwidth(c);
+            width += w > 0 ? std::size_t(w) : 0;
+            text.remove_prefix(n);
+        }
+        return width;
+    }
+
     // The state in the prompt in bold; libedit skips what is between \1 and \2 when it measures
     // the prompt. The prompt ends in visible characters: libedit drops a trailing ignored run.
     [[nodiscard]] std::string decorate(const std::string& prompt) const {
@@ -230,6 +267,7 @@ class LineEditor final : public Terminal {
     TerminalOptions options_;
     Handlers handlers_;
     std::string prompt_;
+    std::size_t prompt_width_ = 0; // columns of the prompt as shown, colours excluded
     std::optional<std::string> line_;
     bool end_ = false;
     bool running_ = false;
