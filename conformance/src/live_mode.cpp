@@ -7,8 +7,11 @@
 #include "value.hpp"
 
 #include <algorithm>
+#include <array>
+#include <atomic>
 #include <cerrno>
 #include <csignal>
+#include <fcntl.h>
 #include <map>
 #include <poll.h>
 #include <pty.h>
@@ -47,8 +50,9 @@ struct Link {
     Fd fd;
     std::string initiator, acceptor; // `connect initiator acceptor`
     std::string inbox;               // bytes received and not yet matched
-    bool eof = false;
+    bool eof = false;                // the other side ended its stream (or reset)
     bool reset = false;
+    bool shut = false; // the played side shut down its sending direction (`closes`, `half-closes`)
     int blocks_read[2] = {0, 0}; // per direction: blocks already matched (for the lenient context)
 };
 
@@ -61,14 +65,21 @@ struct Terminal {
     std::optional<int> status; // exit status once reaped (128+N for signal N)
     bool output_closed = false;
 
-    void reap(bool block) {
+    void reap() {
         if (pid < 0 || status) {
             return;
         }
         int st = 0;
-        const pid_t r = ::waitpid(pid, &st, block ? 0 : WNOHANG);
-        if (r == pid) {
+        if (::waitpid(pid, &st, WNOHANG) == pid) {
             status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+        }
+    }
+
+    // Waits up to `limit` for the process to end.
+    void reap_within(std::chrono::milliseconds limit) {
+        const auto until = Clock::now() + limit;
+        for (reap(); !status && Clock::now() < until; reap()) {
+            std::this_thread::sleep_for(10ms);
         }
     }
 
@@ -96,18 +107,16 @@ struct Terminal {
         }
     }
 
+    // SIGTERM, then SIGKILL, to the client's whole process group (forkpty made it a session
+    // leader, so a shell between us and the client goes too). Bounded: a process that does not
+    // die even of SIGKILL within 2 s is left behind rather than hanging the runner.
     void stop() {
         if (pid >= 0 && !status) {
-            ::kill(pid, SIGTERM);
-            for (int i = 0; i < 100 && !status; ++i) {
-                reap(false);
-                if (!status) {
-                    std::this_thread::sleep_for(10ms);
-                }
-            }
+            ::kill(-pid, SIGTERM);
+            reap_within(1000ms);
             if (!status) {
-                ::kill(pid, SIGKILL);
-                reap(true);
+                ::kill(-pid, SIGKILL);
+                reap_within(2000ms);
             }
         }
         master.reset();
@@ -149,6 +158,8 @@ class Engine {
     template <typename Done>
     void pump(Link* link, Clock::time_point until, Done done);
     void read_terminal(int wait_ms);
+    // Types at the client's terminal within the timeout; false if it cannot be done.
+    bool type_text(std::string_view text);
     void drain_queue();
 
     const Case& case_;
@@ -173,9 +184,26 @@ std::optional<std::string> Engine::resolve(const tt::Template& t, std::size_t li
     return r;
 }
 
+bool Engine::type_text(std::string_view text) {
+    const auto until = deadline();
+    while (!text.empty() && terminal_.master.valid() && !terminal_.output_closed) {
+        const ssize_t n = ::write(terminal_.master.get(), text.data(), text.size());
+        if (n > 0) {
+            text.remove_prefix(std::size_t(n));
+        } else if (n < 0 && errno != EINTR && errno != EAGAIN) {
+            return false;
+        } else if (Clock::now() >= until) {
+            return false;
+        } else {
+            read_terminal(10); // the terminal's buffers are full: let the client's output drain
+        }
+    }
+    return text.empty();
+}
+
 void Engine::read_terminal(int wait_ms) {
     if (!terminal_.master.valid() || terminal_.output_closed) {
-        terminal_.reap(false);
+        terminal_.reap();
         if (wait_ms > 0) {
             std::this_thread::sleep_for(std::chrono::milliseconds(wait_ms));
         }
@@ -187,11 +215,11 @@ void Engine::read_terminal(int wait_ms) {
         const ssize_t n = ::read(terminal_.master.get(), buf, sizeof buf);
         if (n > 0) {
             terminal_.append(buf, std::size_t(n));
-        } else if (n == 0 || errno != EINTR) {
+        } else if (n == 0 || (errno != EINTR && errno != EAGAIN)) {
             terminal_.output_closed = true; // EIO once the child has exited
         }
     }
-    terminal_.reap(false);
+    terminal_.reap();
 }
 
 template <typename Done>
@@ -304,6 +332,23 @@ std::optional<Failure> Engine::prepare() {
     replace("{id}", bindings_[case_.client + ".id"]);
     replace("{port}", bindings_[case_.client + ".port"]);
     replace("{server}", bindings_["server"]);
+    // The child's environment and arguments are built before the fork: between fork and exec a
+    // process with threads may only make async-signal-safe calls (no setenv, no allocation).
+    std::vector<std::string> env_text{"NO_COLOR=1", "TERM=dumb"};
+    for (char** e = environ; *e != nullptr; ++e) {
+        const std::string_view entry = *e;
+        if (!entry.starts_with("NO_COLOR=") && !entry.starts_with("TERM=")) {
+            env_text.emplace_back(entry);
+        }
+    }
+    std::vector<char*> env;
+    for (std::string& e : env_text) {
+        env.push_back(e.data());
+    }
+    env.push_back(nullptr);
+    std::string sh = "/bin/sh";
+    std::string dash_c = "-c";
+    std::array<char*, 4> argv{sh.data(), dash_c.data(), command.data(), nullptr};
     int master = -1;
     winsize size{};
     size.ws_row = 40;
@@ -313,13 +358,13 @@ std::optional<Failure> Engine::prepare() {
         return Failure{0, "forkpty failed", {}, {}, false};
     }
     if (pid == 0) {
-        ::setenv("NO_COLOR", "1", 1);
-        ::setenv("TERM", "dumb", 1);
-        ::execl("/bin/sh", "sh", "-c", command.c_str(), static_cast<char*>(nullptr));
+        ::execve(argv[0], argv.data(), env.data());
         ::_exit(127);
     }
     terminal_.pid = pid;
     terminal_.master = Fd(master);
+    // Non-blocking, so that typing into a terminal the client does not read cannot hang us.
+    ::fcntl(master, F_SETFL, ::fcntl(master, F_GETFL) | O_NONBLOCK);
     return std::nullopt;
 }
 
@@ -436,7 +481,9 @@ std::optional<Failure> Engine::expect_block(std::size_t line, Link& link, int di
         consumed = 0;
         StreamDecoder d(context);
         std::string_view data = link.inbox;
-        while (!data.empty() && actual.size() < expected.size()) {
+        // After a message the decoder is called again even with no input left: bytes it took
+        // already may hold the next message (stream_decoder.hpp).
+        while (actual.size() < expected.size()) {
             const Step st = d.feed(data);
             data.remove_prefix(st.consumed);
             consumed += st.consumed;
@@ -582,12 +629,14 @@ std::optional<Failure> Engine::do_send_block(std::size_t& index) {
     if (under_test(first.from)) {
         return expect_block(line, link, direction, bytes, lenient);
     }
-    if (!link.fd.valid()) {
-        return Failure{line, "the connection is already closed", {}, {}, false};
+    if (!link.fd.valid() || link.shut) {
+        return Failure{line, first.from + " already closed the connection", {}, {}, false};
     }
+    // A peer that stops reading makes a large block wait for buffer space: bounded, like reads.
+    const auto until = deadline();
     for (const auto& [chunk, drip] : writes) {
         if (!drip) {
-            if (!write_all(link.fd.get(), chunk)) {
+            if (!write_all(link.fd.get(), chunk, until)) {
                 return Failure{line,
                                first.from + " could not write: the connection was closed",
                                {},
@@ -597,7 +646,7 @@ std::optional<Failure> Engine::do_send_block(std::size_t& index) {
             continue;
         }
         for (const char c : chunk) {
-            if (!write_all(link.fd.get(), std::string_view(&c, 1))) {
+            if (!write_all(link.fd.get(), std::string_view(&c, 1), until)) {
                 return Failure{line,
                                first.from + " could not write: the connection was closed",
                                {},
@@ -625,12 +674,15 @@ std::optional<Failure> Engine::step(std::size_t index) {
         if (under_test(c->by)) {
             return expect_close(s.line, it->second, c->by);
         }
-        if (c->half) {
-            ::shutdown(it->second.fd.get(), SHUT_WR);
-        } else {
-            close_gracefully(it->second.fd);
-            it->second.eof = true;
+        // Closing as §4.1 "Closing" says: shut down the sending direction and go on reading until
+        // the other side closes; the socket itself is closed when the case ends. So a later
+        // `A closes B` still observes whether the implementation under test closes its side, and
+        // a half-close differs from a close only in what the transcript goes on to expect.
+        Link& link = it->second;
+        if (link.fd.valid() && !link.shut) {
+            ::shutdown(link.fd.get(), SHUT_WR);
         }
+        link.shut = true;
         return std::nullopt;
     }
     if (const auto* x = std::get_if<tt::Silence>(&s.action)) {
@@ -641,7 +693,7 @@ std::optional<Failure> Engine::step(std::size_t index) {
         if (under_test(x->from)) {
             return expect_silence(s.line, it->second, *x);
         }
-        std::this_thread::sleep_for(x->duration);
+        pump(nullptr, Clock::now() + x->duration, [] { return false; });
         return std::nullopt;
     }
     if (const auto* x = std::get_if<tt::Type>(&s.action)) {
@@ -653,15 +705,13 @@ std::optional<Failure> Engine::step(std::size_t index) {
             return failure;
         }
         *text += '\r'; // the Enter key
-        for (std::string_view rest = *text; !rest.empty();) {
-            const ssize_t n = ::write(terminal_.master.get(), rest.data(), rest.size());
-            if (n < 0 && errno == EINTR) {
-                continue;
-            }
-            if (n <= 0) {
-                return Failure{s.line, "cannot type at the client's terminal", {}, {}, false};
-            }
-            rest.remove_prefix(std::size_t(n));
+        if (!type_text(*text)) {
+            return Failure{s.line,
+                           terminal_.status ? "cannot type: the client has exited"
+                                            : "cannot type: the client does not read its terminal",
+                           {},
+                           {},
+                           false};
         }
         return std::nullopt;
     }
@@ -687,47 +737,47 @@ std::optional<Failure> Engine::step(std::size_t index) {
 // Before a server-mode case: whoever waits in the server's queue (left by an earlier run or a
 // failed case) is paired away, so that the case's first BRIDGE meets an empty queue (§6.3).
 void Engine::drain_queue() {
-    static int counter = 0;
+    static std::atomic<int> counter{0};
     const Endpoint server{options_.server_host, options_.server_port};
-    auto request = [&](const std::string& bytes) -> std::optional<Message> {
+    // One request on its own connection; the reply as a value, read as soon as it is complete
+    // (a server that never closes must not make draining wait for the end of the stream).
+    auto request = [&](const std::string& bytes) -> std::optional<Described> {
         std::string error;
-        Fd fd = connect_to(server, "", Clock::now() + 2s, error);
-        if (!fd.valid() || !write_all(fd.get(), bytes)) {
+        const auto until = Clock::now() + 2s;
+        Fd fd = connect_to(server, "", until, error);
+        if (!fd.valid() || !write_all(fd.get(), bytes, until)) {
             return std::nullopt;
         }
-        std::string in;
-        const auto until = Clock::now() + 2s;
+        StreamDecoder decoder(Context::response);
         char buf[4096];
         while (wait_readable(fd.get(), until)) {
             const ssize_t n = ::recv(fd.get(), buf, sizeof buf, 0);
-            if (n <= 0) {
+            const Step st =
+                n > 0 ? decoder.feed(std::string_view(buf, std::size_t(n))) : decoder.finish();
+            if (st.status == Status::message) {
+                return describe(st.message);
+            }
+            if (n <= 0 || st.status != Status::need_more) {
                 break;
             }
-            in.append(buf, std::size_t(n));
         }
-        static thread_local std::string keep;
-        keep = std::move(in);
-        const StreamResult r = decode_stream(Context::response, keep);
-        if (r.messages.empty()) {
-            return std::nullopt;
-        }
-        return r.messages.front();
+        return std::nullopt;
     };
     auto enrol = [&](const std::string& id) {
         if (!request("REGISTER\r\nclientID: " + id + "\r\nIP: 127.0.0.1\r\nPort: 9\r\n\r\n")) {
-            return std::optional<Message>{};
+            return std::optional<Described>{};
         }
         return request("BRIDGE\r\nclientID: " + id + "\r\n\r\n");
     };
+    auto next_id = [&] { return "drain-" + options_.run_id + "-" + std::to_string(++counter); };
     for (int i = 0; i < 16; ++i) {
-        const auto reply = enrol("drain-" + options_.run_id + "-" + std::to_string(++counter));
-        const auto* ack = reply ? std::get_if<BridgeAck>(&*reply) : nullptr;
-        if (ack == nullptr) {
+        const auto reply = enrol(next_id());
+        if (!reply || reply->method != "BRIDGEACK") {
             return; // not a server we can drain: the cases will tell
         }
-        if (!ack->peer) {
+        if (reply->fields.empty()) {
             // Our drain client now waits: one more takes it, and the queue is empty.
-            enrol("drain-" + options_.run_id + "-" + std::to_string(++counter));
+            enrol(next_id());
             return;
         }
     }

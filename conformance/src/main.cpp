@@ -4,7 +4,9 @@
 #include "tcpchat/version.hpp"
 
 #include <CLI/CLI.hpp>
+#include <atomic>
 #include <charconv>
+#include <csignal>
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
@@ -13,6 +15,13 @@
 namespace {
 
 namespace tc = tcpchat::conformance;
+
+// `record` runs until Ctrl-C (or SIGTERM) when no --connections count is given.
+std::atomic<bool> interrupted{false};
+
+extern "C" void on_signal(int) {
+    interrupted = true;
+}
 
 struct Common {
     std::vector<std::string> paths;
@@ -220,5 +229,8 @@ int main(int argc, char** argv) {
         std::cerr << "--listen PORT|HOST:PORT and --target HOST:PORT expected\n";
         return 2;
     }
+    rec.stop = &interrupted;
+    std::signal(SIGINT, on_signal);
+    std::signal(SIGTERM, on_signal);
     return tc::record(rec, std::cerr);
 }

@@ -4,8 +4,6 @@
 #include "tcpchat/conformance.hpp"
 #include "tcpchat/decode.hpp"
 
-#include <atomic>
-#include <csignal>
 #include <fstream>
 #include <map>
 #include <ostream>
@@ -16,12 +14,6 @@
 namespace tcpchat::conformance {
 
 namespace {
-
-std::atomic<bool> interrupted{false};
-
-extern "C" void on_signal(int) {
-    interrupted = true;
-}
 
 struct Event {
     std::size_t conn;
@@ -62,14 +54,19 @@ int record(const RecordOptions& options, std::ostream& log, void (*ready)(std::u
     if (ready != nullptr) {
         ready(port, context);
     }
-    interrupted = false;
-    auto previous_int = std::signal(SIGINT, on_signal);
-    auto previous_term = std::signal(SIGTERM, on_signal);
+    // Every wait below is bounded: poll() by 100 ms slices, connecting and relaying by a few
+    // seconds, and the whole recording by `time_limit` and `stop`.
+    const auto start = Clock::now();
+    auto over = [&] {
+        return (options.stop != nullptr && options.stop->load()) ||
+               (options.time_limit.count() > 0 && Clock::now() - start >= options.time_limit);
+    };
+    constexpr auto relay_timeout = std::chrono::seconds(5);
 
     std::vector<Relay> relays;
     std::vector<Event> events;
     std::size_t ended = 0;
-    while (!interrupted && (options.connections == 0 || ended < options.connections)) {
+    while (!over() && (options.connections == 0 || ended < options.connections)) {
         std::vector<pollfd> fds{{listener.get(), POLLIN, 0}};
         std::vector<std::pair<std::size_t, bool>> owners{{0, false}};
         for (std::size_t i = 0; i < relays.size(); ++i) {
@@ -90,7 +87,7 @@ int record(const RecordOptions& options, std::ostream& log, void (*ready)(std::u
             r.client = accept_from(listener.get(), Clock::now());
             if (r.client.valid()) {
                 r.target = connect_to({options.target_host, options.target_port}, "",
-                                      Clock::now() + std::chrono::seconds(5), error);
+                                      Clock::now() + relay_timeout, error);
                 if (!r.target.valid()) {
                     log << "cannot reach the target: " << error << "\n";
                     continue;
@@ -112,7 +109,10 @@ int record(const RecordOptions& options, std::ostream& log, void (*ready)(std::u
                 if (from_client) {
                     r.request.append(buf, std::size_t(n));
                 }
-                write_all(other.get(), std::string_view(buf, std::size_t(n)));
+                // A side that does not read within the timeout loses these bytes; the transcript
+                // still shows what was sent.
+                (void)write_all(other.get(), std::string_view(buf, std::size_t(n)),
+                                Clock::now() + relay_timeout);
                 continue;
             }
             events.push_back({i, from_client, true, {}});
@@ -125,8 +125,9 @@ int record(const RecordOptions& options, std::ostream& log, void (*ready)(std::u
             }
         }
     }
-    std::signal(SIGINT, previous_int);
-    std::signal(SIGTERM, previous_term);
+    if (options.connections != 0 && ended < options.connections) {
+        log << "stopped after " << ended << " of " << options.connections << " connections\n";
+    }
 
     // One actor per clientID (from the first request of each connection).
     std::map<std::string, std::string> actor_of_id;

@@ -89,7 +89,7 @@ Fd listen_on(const std::string& host, std::uint16_t port, std::string& error) {
         error = "not an IP address: " + host;
         return {};
     }
-    Fd fd(::socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    Fd fd(::socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
     const int one = 1;
     ::setsockopt(fd.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
     if (!fd.valid() || ::bind(fd.get(), reinterpret_cast<sockaddr*>(&ss), len) != 0 ||
@@ -149,15 +149,20 @@ Fd connect_to(const Endpoint& to, const std::string& source, Clock::time_point d
 }
 
 Fd accept_from(int listener, Clock::time_point deadline) {
-    if (!wait_readable(listener, deadline)) {
-        return {};
+    while (wait_readable(listener, deadline)) {
+        // The accepted socket is blocking (accept4 does not inherit O_NONBLOCK); every read of it
+        // is preceded by poll() and every write is bounded by write_all's deadline.
+        Fd fd(::accept4(listener, nullptr, nullptr, SOCK_CLOEXEC));
+        if (fd.valid()) {
+            const int one = 1;
+            ::setsockopt(fd.get(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+            return fd;
+        }
+        if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR && errno != ECONNABORTED) {
+            break;
+        }
     }
-    Fd fd(::accept4(listener, nullptr, nullptr, SOCK_CLOEXEC));
-    if (fd.valid()) {
-        const int one = 1;
-        ::setsockopt(fd.get(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    }
-    return fd;
+    return {};
 }
 
 std::optional<Endpoint> local_endpoint(int fd) {
@@ -178,16 +183,24 @@ std::optional<Endpoint> peer_endpoint(int fd) {
     return endpoint_of(ss);
 }
 
-bool write_all(int fd, std::string_view bytes) {
+bool write_all(int fd, std::string_view bytes, Clock::time_point deadline) {
     while (!bytes.empty()) {
-        const ssize_t n = ::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL);
-        if (n < 0) {
-            if (errno == EINTR) {
-                continue;
-            }
+        const ssize_t n = ::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (n >= 0) {
+            bytes.remove_prefix(std::size_t(n));
+            continue;
+        }
+        if (errno == EINTR) {
+            continue;
+        }
+        if (errno != EAGAIN && errno != EWOULDBLOCK) {
             return false;
         }
-        bytes.remove_prefix(std::size_t(n));
+        pollfd p{fd, POLLOUT, 0};
+        const int r = ::poll(&p, 1, remaining_ms(deadline));
+        if (r == 0 || (r < 0 && errno != EINTR)) {
+            return false; // the peer does not read: give up at the deadline
+        }
     }
     return true;
 }
@@ -203,22 +216,6 @@ bool wait_readable(int fd, Clock::time_point deadline) {
             return false;
         }
     }
-}
-
-void close_gracefully(Fd& fd) {
-    if (!fd.valid()) {
-        return;
-    }
-    ::shutdown(fd.get(), SHUT_WR);
-    // Read what is still in flight for a moment, so that closing does not reset (spec §4.1).
-    const auto deadline = Clock::now() + std::chrono::milliseconds(200);
-    char buf[4096];
-    while (wait_readable(fd.get(), deadline)) {
-        if (::recv(fd.get(), buf, sizeof buf, 0) <= 0) {
-            break;
-        }
-    }
-    fd.reset();
 }
 
 } // namespace tcpchat::conformance

@@ -36,7 +36,8 @@ struct Endpoint {
     std::uint16_t port = 0;
 };
 
-// A listening TCP socket on host:port (port 0: any free port); `error` says why not.
+// A listening TCP socket on host:port (port 0: any free port); `error` says why not. It is
+// non-blocking, so that accepting a connection that was reset after poll() cannot block.
 [[nodiscard]] Fd listen_on(const std::string& host, std::uint16_t port, std::string& error);
 // Connects, optionally from a given source address, within the deadline; TCP_NODELAY is set.
 [[nodiscard]] Fd connect_to(const Endpoint& to, const std::string& source,
@@ -47,13 +48,11 @@ struct Endpoint {
 [[nodiscard]] std::optional<Endpoint> local_endpoint(int fd);
 [[nodiscard]] std::optional<Endpoint> peer_endpoint(int fd);
 
-// Writes all bytes (blocking); false on error (EPIPE, reset).
-bool write_all(int fd, std::string_view bytes);
+// Writes all bytes before the deadline; false on error (EPIPE, reset) or when the peer does not
+// read them in time (a full send buffer must not hang the runner).
+bool write_all(int fd, std::string_view bytes, Clock::time_point deadline);
 
 // Waits until fd is readable or the deadline passes; true if readable.
 bool wait_readable(int fd, Clock::time_point deadline);
-
-// Shuts down the sending direction, then closes (the graceful close of spec §4.1).
-void close_gracefully(Fd& fd);
 
 } // namespace tcpchat::conformance

@@ -5,11 +5,14 @@
 #include "tcpchat/conformance.hpp"
 
 #include <atomic>
+#include <cstdio>
+#include <future>
 #include <gtest/gtest.h>
 #include <map>
 #include <set>
 #include <sstream>
 #include <thread>
+#include <unistd.h>
 
 namespace {
 
@@ -22,13 +25,18 @@ const Suite& suite() {
     return s;
 }
 
+// One case of the shipped suite, read from its own file: the tests that need a few cases do not
+// pay for parsing the whole suite (slow in a Debug build on a loaded machine).
 const Case& find(const std::string& name) {
-    for (const Case& c : suite().cases) {
-        if (c.name == name) {
-            return c;
-        }
+    static std::map<std::string, Suite> loaded;
+    auto it = loaded.find(name);
+    if (it == loaded.end()) {
+        it = loaded.emplace(name, load_suite({default_cases_dir() + "/" + name + ".md"})).first;
     }
-    throw std::runtime_error("no case " + name);
+    if (it->second.cases.size() != 1) {
+        throw std::runtime_error("no case " + name);
+    }
+    return it->second.cases.front();
 }
 
 TEST(Suite, LoadsWithoutErrorsAndHasAtLeastSixtyCases) {
@@ -107,6 +115,11 @@ struct FlawRow {
     std::set<std::string> pass;
 };
 
+// The row's name, so that CTest lists `.../NoFlaw  # GetParam() = NoFlaw`, not the bytes.
+void PrintTo(const FlawRow& row, std::ostream* os) {
+    *os << row.name;
+}
+
 class FlawedServers : public ::testing::TestWithParam<FlawRow> {};
 
 TEST_P(FlawedServers, FailTheCasesTheirFlawBreaks) {
@@ -163,6 +176,10 @@ struct ClientRow {
     bool passes;
 };
 
+void PrintTo(const ClientRow& row, std::ostream* os) {
+    *os << row.name;
+}
+
 class FlawedClients : public ::testing::TestWithParam<ClientRow> {};
 
 TEST_P(FlawedClients, FailTheCasesTheirFlawBreaks) {
@@ -190,35 +207,94 @@ INSTANTIATE_TEST_SUITE_P(Runner, FlawedClients,
 
 namespace {
 
+// Runs the recorder in a thread for the duration of a test. Every wait is bounded: the port is
+// awaited for 10 s, and the recording ends after its connections, after 30 s, or when stopped (a
+// run that failed before its connection reached the proxy must not leave the proxy waiting).
+class Recording {
+  public:
+    explicit Recording(RecordOptions options) : options_(std::move(options)) {
+        options_.stop = &stop_;
+        options_.time_limit = std::chrono::seconds(30);
+        thread_ = std::thread([this] {
+            status_ = record(
+                options_, log_,
+                [](std::uint16_t p, void* c) {
+                    static_cast<std::promise<std::uint16_t>*>(c)->set_value(p);
+                },
+                &bound_);
+        });
+    }
+    ~Recording() { finish(true); }
+    Recording(const Recording&) = delete;
+    Recording& operator=(const Recording&) = delete;
+
+    // The proxy's port, or 0 if it did not start within 10 s.
+    std::uint16_t port() {
+        auto f = bound_.get_future();
+        return f.wait_for(std::chrono::seconds(10)) == std::future_status::ready ? f.get() : 0;
+    }
+    // Waits for the recording to end (stopping it first if `now`); its status.
+    int finish(bool now) {
+        if (now) {
+            stop_ = true;
+        }
+        if (thread_.joinable()) {
+            thread_.join();
+        }
+        return status_;
+    }
+    std::string log() const { return log_.str(); }
+
+  private:
+    RecordOptions options_;
+    std::atomic<bool> stop_{false};
+    std::promise<std::uint16_t> bound_;
+    std::ostringstream log_;
+    int status_ = -1;
+    std::thread thread_;
+};
+
 TEST(Recorder, WritesATranscriptThatCodecModePasses) {
     FlawedServer server(Flaw::none);
     RecordOptions o;
     o.target_host = "127.0.0.1";
     o.target_port = server.port();
     o.connections = 1;
-    o.output = ::testing::TempDir() + "recorded.md";
-    std::atomic<std::uint16_t> port{0};
-    std::ostringstream log;
-    std::thread proxy([&] {
-        record(
-            o, log,
-            [](std::uint16_t p, void* c) { static_cast<std::atomic<std::uint16_t>*>(c)->store(p); },
-            &port);
-    });
-    while (port == 0) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    }
+    // Per process: two build directories may run this test at the same time.
+    o.output = ::testing::TempDir() + "tcpchat-recorded-" + std::to_string(::getpid()) + ".md";
+    Recording recording(o);
+    const std::uint16_t port = recording.port();
+    ASSERT_NE(port, 0) << recording.log();
     LiveOptions live;
     live.server_host = "127.0.0.1";
     live.server_port = port;
     live.run_id = make_run_id();
     live.drain = false;
-    EXPECT_TRUE(run_server(find("6.1-server-closes"), live).passed);
-    proxy.join();
+    const CaseResult run = run_server(find("6.1-server-closes"), live);
+    EXPECT_TRUE(run.passed) << (run.failure ? run.failure->message : "");
+    ASSERT_EQ(recording.finish(!run.passed), 0) << recording.log();
     const Suite recorded = load_suite({o.output});
+    std::remove(o.output.c_str());
     ASSERT_TRUE(recorded.errors.empty()) << recorded.errors.front().error.message;
     ASSERT_EQ(recorded.cases.size(), 1U);
     EXPECT_TRUE(run_codec(recorded.cases.front()).passed);
+}
+
+// Without a deadline, a proxy waiting for a connection that never comes (the runner failed
+// before reaching it) would hold the test until CTest kills it.
+TEST(Recorder, StopsWhenToldEvenIfNoConnectionCame) {
+    FlawedServer server(Flaw::none);
+    RecordOptions o;
+    o.target_host = "127.0.0.1";
+    o.target_port = server.port();
+    o.connections = 1;
+    o.output = ::testing::TempDir() + "tcpchat-unused-" + std::to_string(::getpid()) + ".md";
+    Recording recording(o);
+    ASSERT_NE(recording.port(), 0) << recording.log();
+    EXPECT_EQ(recording.finish(true), 0) << recording.log();
+    EXPECT_NE(recording.log().find("stopped after 0 of 1 connections"), std::string::npos)
+        << recording.log();
+    std::remove(o.output.c_str());
 }
 
 } // namespace

@@ -3,6 +3,7 @@
 #include "tcpchat/transcript.hpp"
 
 #include <gtest/gtest.h>
+#include <ostream>
 #include <string>
 
 namespace {
@@ -86,6 +87,11 @@ struct EscapeRow {
     std::string bytes;
 };
 
+// Rows print as their source text, so that CTest's test names stay readable.
+void PrintTo(const EscapeRow& row, std::ostream* os) {
+    *os << row.source;
+}
+
 class Escapes : public testing::TestWithParam<EscapeRow> {};
 
 TEST_P(Escapes, DecodeToTheirBytes) {
@@ -115,6 +121,10 @@ struct ErrorRow {
     std::size_t line;
     std::string message_part;
 };
+
+void PrintTo(const ErrorRow& row, std::ostream* os) {
+    *os << row.name;
+}
 
 class Errors : public testing::TestWithParam<ErrorRow> {};
 

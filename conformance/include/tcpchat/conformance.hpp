@@ -5,6 +5,7 @@
 
 #include "tcpchat/transcript.hpp"
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <iosfwd>
@@ -95,13 +96,18 @@ struct RecordOptions {
     std::string target_host;
     std::uint16_t target_port = 0;
     std::string output;          // the transcript file
-    std::size_t connections = 0; // stop after this many connections have ended (0: on SIGINT)
+    std::size_t connections = 0; // stop after this many connections have ended (0: no count)
+    // Stop at the latest after this long (0: no limit); what passed so far is written.
+    std::chrono::milliseconds time_limit{0};
+    // Stop as soon as this becomes true (the command line sets it on SIGINT or SIGTERM).
+    const std::atomic<bool>* stop = nullptr;
     std::string title = "Recorded session";
 };
 
-// Proxies connections to the target and writes what passed as a transcript. `ready` (if given)
-// is called with the bound listening port once the proxy accepts connections. Returns 0 on
-// success, else prints the reason on `log` and returns 1.
+// Proxies connections to the target and writes what passed as a transcript, until `connections`
+// connections have ended, `time_limit` has passed or `*stop` is set. `ready` (if given) is called
+// with the bound listening port once the proxy accepts connections. Returns 0 on success, else
+// prints the reason on `log` and returns 1.
 int record(const RecordOptions& options, std::ostream& log,
            void (*ready)(std::uint16_t port, void* context) = nullptr, void* context = nullptr);
 
