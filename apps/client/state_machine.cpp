@@ -35,20 +35,13 @@ bool is_chat(State state) {
 
 std::string_view state_name(State state) noexcept {
     switch (state) {
-    case State::idle:
-        return "IDLE";
-    case State::registered:
-        return "REGISTERED";
-    case State::wait:
-        return "WAIT";
-    case State::ready:
-        return "READY";
-    case State::chat_writing:
-        return "CHAT-writing";
-    case State::chat_reading:
-        return "CHAT-reading";
-    case State::closed:
-        return "closed";
+    case State::idle: return "IDLE";
+    case State::registered: return "REGISTERED";
+    case State::wait: return "WAIT";
+    case State::ready: return "READY";
+    case State::chat_writing: return "CHAT-writing";
+    case State::chat_reading: return "CHAT-reading";
+    case State::closed: return "closed";
     }
     return "?";
 }
@@ -82,29 +75,16 @@ bool StateMachine::ready_for_input() const noexcept {
 std::string StateMachine::prompt() const {
     std::string where;
     switch (state_) {
-    case State::chat_writing:
-        where = "your turn";
-        break;
-    case State::chat_reading:
-        where = peer_name() + "'s turn";
-        break;
-    case State::closed:
-        return "";
-    default:
-        where = state_name(state_);
+    case State::chat_writing: where = "your turn"; break;
+    case State::chat_reading: where = peer_name() + "'s turn"; break;
+    case State::closed: return "";
+    default: where = state_name(state_);
     }
     switch (pending_) {
-    case Pending::register_request:
-        where += ", registering";
-        break;
-    case Pending::bridge_request:
-        where += ", bridging";
-        break;
-    case Pending::chat:
-        where += ", connecting";
-        break;
-    default:
-        break;
+    case Pending::register_request: where += ", registering"; break;
+    case Pending::bridge_request: where += ", bridging"; break;
+    case Pending::chat: where += ", connecting"; break;
+    default: break;
     }
     return config_.id + " [" + where + "]> ";
 }
@@ -151,66 +131,47 @@ Effects StateMachine::command(std::string_view word) {
     if (word == "/register") {
         switch (state_) {
         case State::idle:
-        case State::registered:
-            pending_ = Pending::register_request;
-            return {effect::Register{}};
-        case State::wait:
-            return refuse("waiting for a peer; /quit to stop");
-        case State::ready:
-            return refuse("you have a peer; /chat to start");
-        default:
-            return refuse("in a chat; /quit to end it");
+        case State::registered: pending_ = Pending::register_request; return {effect::Register{}};
+        case State::wait: return refuse("waiting for a peer; /quit to stop");
+        case State::ready: return refuse("you have a peer; /chat to start");
+        default: return refuse("in a chat; /quit to end it");
         }
     }
     if (word == "/bridge") {
         switch (state_) {
-        case State::idle:
-            return refuse("register first: /register");
+        case State::idle: return refuse("register first: /register");
         case State::registered:
         case State::wait:
             pending_ = Pending::bridge_request;
             bridged_from_ = state_;
             return {effect::Bridge{listen_host()}};
-        case State::ready:
-            return refuse("you have a peer; /chat to start");
-        default:
-            return refuse("in a chat");
+        case State::ready: return refuse("you have a peer; /chat to start");
+        default: return refuse("in a chat");
         }
     }
     // /chat
     switch (state_) {
-    case State::idle:
-        return refuse("register and bridge first");
-    case State::registered:
-        return refuse("bridge first: /bridge");
-    case State::wait:
-        return refuse("waiting: the peer starts the chat");
+    case State::idle: return refuse("register and bridge first");
+    case State::registered: return refuse("bridge first: /bridge");
+    case State::wait: return refuse("waiting: the peer starts the chat");
     case State::ready:
         pending_ = Pending::chat;
         return {info("connecting to " + peer_->id + " at " +
                      address_text(peer_->host, peer_->port) + " ..."),
                 effect::OpenChat{*peer_, *self_}};
-    default:
-        return refuse("already in a chat");
+    default: return refuse("already in a chat");
     }
 }
 
 Effects StateMachine::text(std::string_view line) {
     switch (state_) {
-    case State::idle:
-        return refuse("not in a chat; /register, then /bridge");
-    case State::registered:
-        return refuse("not in a chat; /bridge first");
-    case State::wait:
-        return refuse("not in a chat yet; waiting for a peer");
-    case State::ready:
-        return refuse("not in a chat yet; /chat to start");
-    case State::chat_reading:
-        return refuse("not your turn; wait for " + peer_name());
-    case State::chat_writing:
-        break;
-    case State::closed:
-        return {};
+    case State::idle: return refuse("not in a chat; /register, then /bridge");
+    case State::registered: return refuse("not in a chat; /bridge first");
+    case State::wait: return refuse("not in a chat yet; waiting for a peer");
+    case State::ready: return refuse("not in a chat yet; /chat to start");
+    case State::chat_reading: return refuse("not your turn; wait for " + peer_name());
+    case State::chat_writing: break;
+    case State::closed: return {};
     }
     if (const auto error_code = check_text(line)) {
         // Nothing reaches the wire and the turn is kept (§10.4).
@@ -221,7 +182,7 @@ Effects StateMachine::text(std::string_view line) {
     }
     state_ = State::chat_reading;
     return {effect::SendText{std::string(line)},
-            Show{Tone::outgoing, config_.id + "> " + printable(line)}};
+            Show{Tone::outgoing, config_.id + ": " + printable(line)}};
 }
 
 Effects StateMachine::quit() {
@@ -251,27 +212,15 @@ Effects StateMachine::help() const {
     };
     std::string now = "now " + std::string(state_name(state_)) + ": ";
     switch (state_) {
-    case State::idle:
-        now += "/register, /id, /help, /quit";
-        break;
-    case State::registered:
-        now += "/bridge, /register, /id, /help, /quit";
-        break;
-    case State::wait:
-        now += "/bridge (renews the wait), /id, /help, /quit";
-        break;
-    case State::ready:
-        now += "/chat, /id, /help, /quit";
-        break;
-    case State::chat_writing:
-        now += "type a line, /id, /help, /quit";
-        break;
+    case State::idle: now += "/register, /id, /help, /quit"; break;
+    case State::registered: now += "/bridge, /register, /id, /help, /quit"; break;
+    case State::wait: now += "/bridge (renews the wait), /id, /help, /quit"; break;
+    case State::ready: now += "/chat, /id, /help, /quit"; break;
+    case State::chat_writing: now += "type a line, /id, /help, /quit"; break;
     case State::chat_reading:
         now += "wait for " + peer_name() + "'s line, /id, /help, /quit";
         break;
-    case State::closed:
-        now += "nothing";
-        break;
+    case State::closed: now += "nothing"; break;
     }
     out.push_back(info(now));
     return out;
@@ -425,7 +374,7 @@ Effects StateMachine::text_received(std::string_view text) {
     }
     // Out of turn (we are the writer) the line is shown and we stay the writer (§10.4).
     state_ = State::chat_writing;
-    return {Show{Tone::incoming, peer_name() + "> " + printable(text)}};
+    return {Show{Tone::incoming, peer_name() + ": " + printable(text)}};
 }
 
 Effects StateMachine::chat_ended(const ChatEnded& ended) {
@@ -439,10 +388,8 @@ Effects StateMachine::chat_ended(const ChatEnded& ended) {
         return {info("chat with " + peer_name() + " ended"), effect::Exit{exit_ok}};
     }
     switch (ended.how) {
-    case ChatEnd::broken:
-        return {error(ended.message), effect::Exit{exit_chat_lost}};
-    default:
-        return {info(ended.message), effect::Exit{exit_ok}};
+    case ChatEnd::broken: return {error(ended.message), effect::Exit{exit_chat_lost}};
+    default: return {info(ended.message), effect::Exit{exit_ok}};
     }
 }
 

@@ -2,7 +2,9 @@
 
 #include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/signal_set.hpp>
 #include <cerrno>
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -36,14 +38,14 @@ std::string_view colour_of(Tone tone) {
     return "";
 }
 
-// The line as it goes to the screen. A chat line colours only its `id> ` prefix.
+// The line as it goes to the screen. A chat line colours only its `id:` prefix.
 std::string paint(Tone tone, std::string_view text, bool colour) {
     const std::string_view code = colour_of(tone);
     if (!colour || code.empty()) {
         return std::string(text);
     }
     if (tone == Tone::incoming || tone == Tone::outgoing) {
-        const auto end = text.find("> ");
+        const auto end = text.find(": "); // a clientID has no space (spec §4.3)
         if (end != std::string_view::npos) {
             return std::string(code) + std::string(text.substr(0, end + 1)) + std::string(reset) +
                    std::string(text.substr(end + 1));
@@ -62,7 +64,7 @@ void write_all(FILE* stream, std::string_view text) {
 class LineEditor final : public Terminal {
   public:
     LineEditor(asio::any_io_executor executor, TerminalOptions options)
-        : input_(std::move(executor)), options_(options) {}
+        : input_(executor), resized_(std::move(executor), SIGWINCH), options_(options) {}
 
     ~LineEditor() override { stop(); }
 
@@ -82,6 +84,7 @@ class LineEditor final : public Terminal {
         running_ = true;
         install();
         wait();
+        follow_resizes();
     }
 
     void show(Tone tone, std::string_view text) override {
@@ -126,6 +129,7 @@ class LineEditor final : public Terminal {
         running_ = false;
         boost::system::error_code ignored;
         input_.close(ignored);
+        resized_.cancel(ignored);
         write_all(stdout, clear_edit_area());
         rl_callback_handler_remove(); // back to the terminal modes we started with
         active_ = nullptr;
@@ -139,7 +143,7 @@ class LineEditor final : public Terminal {
         int columns = 0;
         rl_get_screen_size(&rows, &columns);
         std::size_t before_cursor = prompt_width_;
-        if (rl_line_buffer != nullptr && rl_point > 0) {
+        if (!fresh_line_ && rl_line_buffer != nullptr && rl_point > 0) {
             before_cursor += display_width(std::string_view(rl_line_buffer, std::size_t(rl_point)));
         }
         std::string out = "\r";
@@ -208,7 +212,22 @@ class LineEditor final : public Terminal {
         return nullptr;
     }
 
-    void install() { rl_callback_handler_install(prompt_.c_str(), &LineEditor::take_line); }
+    // libedit wraps and clears by the width it knows: tell it when the window changes. (Its own
+    // signal handling is off, rl_catch_signals = 0, since SIGINT and friends are ours.)
+    void follow_resizes() {
+        resized_.async_wait([this](boost::system::error_code ec, int) {
+            if (ec || !running_) {
+                return;
+            }
+            rl_resize_terminal();
+            follow_resizes();
+        });
+    }
+
+    void install() {
+        rl_callback_handler_install(prompt_.c_str(), &LineEditor::take_line);
+        fresh_line_ = true; // libedit updates rl_point and rl_line_buffer on the next key only
+    }
 
     static void take_line(char* line) {
         if (active_ == nullptr) {
@@ -242,6 +261,7 @@ class LineEditor final : public Terminal {
             end_ = true; // readable with nothing to read: the terminal hung up
         } else {
             rl_callback_read_char();
+            fresh_line_ = false;
         }
         if (end_) {
             stop();
@@ -264,6 +284,7 @@ class LineEditor final : public Terminal {
     static inline LineEditor* active_ = nullptr; // libedit's callback has no user pointer
 
     asio::posix::stream_descriptor input_;
+    asio::signal_set resized_;
     TerminalOptions options_;
     Handlers handlers_;
     std::string prompt_;
@@ -271,6 +292,7 @@ class LineEditor final : public Terminal {
     std::optional<std::string> line_;
     bool end_ = false;
     bool running_ = false;
+    bool fresh_line_ = true;
 };
 
 // ---- Plain lines -----------------------------------------------------------------------------

@@ -11,6 +11,7 @@ tests also run under ASan on a loaded machine. Exit status 77 means pexpect is m
 import argparse
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -130,7 +131,7 @@ def turn(writer, reader, line):
     """`writer` sends `line`; `reader` shows it as the peer's and gets the turn."""
     writer.types(line)
     writer.prompt("%s's turn" % reader.id)
-    reader.sees("%s> %s" % (writer.id, line))
+    reader.sees("%s: %s" % (writer.id, line))
     reader.prompt("your turn")
 
 
@@ -202,11 +203,11 @@ def case_out_of_turn(t):
     user2.child.send("half a li")
     time.sleep(0.5)
     user1.types("crossing")
-    user2.sees("user1> crossing")
+    user2.sees("user1: crossing")
     user2.prompt("your turn")
     user2.sees("half a li")
     user2.child.send("ne\r")
-    before = user1.sees("user2> half a line")
+    before = user1.sees("user2: half a line")
     assert "too early" not in before and "me again" not in before, before
     user1.prompt("your turn")
 
@@ -355,6 +356,95 @@ def case_second_connection(t):
     user2.exits(0)
 
 
+class ScreenClient:
+    """A client in a tmux window of its own: what matters here is the screen as rendered, with
+    the cursor, not the bytes written to the terminal."""
+
+    def __init__(self, cid, server_address):
+        self.id = cid
+        self.port = free_port("127.0.0.1")
+        self.tmux = ["tmux", "-L", "tcp-chat-e2e-%d" % os.getpid()]
+        command = "%s --id=%s --port=%d --server=%s" % (CLIENT, cid, self.port, server_address)
+        env = client_env()
+        subprocess.run(self.tmux + ["-f", "/dev/null", "new", "-d", "-x", "200", "-y", "40",
+                                    "env", "TERM=xterm", "NO_COLOR=1", "LC_ALL=C.UTF-8",
+                                    "sh", "-c", command + "; sleep 600"],
+                       check=True, env=env)
+        self.sees("/help lists the commands")
+
+    def tmux_output(self, *args):
+        return subprocess.run(self.tmux + list(args), check=True, capture_output=True,
+                              text=True).stdout
+
+    def lines(self):
+        """The screen's lines, rows that a long line wrapped over joined back into one."""
+        return [l.rstrip() for l in self.tmux_output("capture-pane", "-p", "-J").splitlines()
+                if l.strip()]
+
+    def types(self, line, enter=True):
+        subprocess.run(self.tmux + ["send-keys", "-l", "--", line], check=True)
+        if enter:
+            subprocess.run(self.tmux + ["send-keys", "Enter"], check=True)
+
+    def keys(self, *keys):
+        subprocess.run(self.tmux + ["send-keys", *keys], check=True)
+
+    def sees(self, text):
+        text = text.rstrip()  # the screen has no trailing blanks
+        deadline = time.monotonic() + TIMEOUT
+        while time.monotonic() < deadline:
+            if any(text in line for line in self.lines()):
+                return
+            time.sleep(0.1)
+        raise AssertionError("%s never showed %r; screen:\n%s"
+                             % (self.id, text, "\n".join(self.lines())))
+
+    def prompt(self, where):
+        self.sees("%s [%s]> " % (self.id, where))
+
+    def kill(self):
+        socket_path = subprocess.run(self.tmux + ["display", "-p", "#{socket_path}"],
+                                     capture_output=True, text=True).stdout.strip()
+        subprocess.run(self.tmux + ["kill-server"], capture_output=True)
+        if socket_path:
+            try:
+                os.unlink(socket_path)
+            except OSError:
+                pass
+
+
+def case_screen_redraw(t):
+    """On a real terminal (tmux, 40 columns), a line from the peer arrives while a long line
+    that wraps over several rows is being typed with the cursor in its middle: the peer's line
+    is printed above, the typed line is redrawn whole, once, and typing goes on at the cursor."""
+    if not shutil.which("tmux"):
+        print("tmux is not installed: skipped")
+        sys.exit(77)
+    user1 = t.client("user1")
+    user2 = ScreenClient("user2", t.server.address)
+    t.clients.append(user2)
+    meet(t.server, user1, user2)
+    turn(user2, user1, "hi")
+    user2.tmux_output("resize-window", "-x", "40")
+    time.sleep(0.5)  # SIGWINCH reaches the client
+    partial = "a long line that wraps over three rows of this narrow terminal, typed slowly"
+    user2.types(partial, enter=False)
+    user2.keys(*["Left"] * 20)
+    time.sleep(0.5)
+    user1.types("an answer meanwhile")
+    user2.prompt("your turn")
+    time.sleep(0.5)
+    tail = user2.lines()[-3:]
+    assert tail == ["user2 [your turn]> hi", "user1: an answer meanwhile",
+                    "user2 [your turn]> " + partial], "\n".join(user2.lines())
+    user2.types("(X)")
+    cut = len(partial) - 20
+    user1.sees("user2: " + partial[:cut] + "(X)" + partial[cut:])
+    user1.types("/quit")
+    user1.exits(0)
+    user2.sees("user1 left the chat")
+
+
 def run_script(server, cid, port):
     """A client with its standard input and output on pipes, colours not forbidden."""
     args = [CLIENT, "--id=" + cid, "--port=%d" % port, "--server=" + server.address]
@@ -375,15 +465,15 @@ def case_piped_initiator(t):
     proc.stdin.write("/register\n/bridge\n/chat\nhello\n/quit\n")
     proc.stdin.close()
     proc.stdin = None
-    user1.sees("user2> hello")
+    user1.sees("user2: hello")
     user1.types("hi script")
     user1.sees("user2 left the chat")
     user1.exits(0)
     out, _ = proc.communicate(timeout=TIMEOUT)
     assert proc.returncode == 0, out
     for line in ["registered as user2 at 127.0.0.1:%d" % port, "peer user1 at 127.0.0.1:",
-                 "chat with user1 started; you write first", "user2> hello",
-                 "user1> hi script", "chat with user1 ended"]:
+                 "chat with user1 started; you write first", "user2: hello",
+                 "user1: hi script", "chat with user1 ended"]:
         assert line in out, "missing %r in:\n%s" % (line, out)
     assert not SGR.search(out) and "\x1b" not in out, repr(out)  # no colours on a pipe
 
@@ -404,7 +494,7 @@ def case_piped_waiter(t):
     user2.types("/chat")
     user2.sees("you write first")
     user2.types("hello script")
-    user2.sees("user1> nice to meet you")
+    user2.sees("user1: nice to meet you")
     proc.stdin.close()  # the end of the script is /quit, taken on user1's next turn
     proc.stdin = None
     user2.types("bye")
@@ -413,7 +503,7 @@ def case_piped_waiter(t):
     out, _ = proc.communicate(timeout=TIMEOUT)
     assert proc.returncode == 0, out
     for line in ["no peer yet: waiting on port %d" % port, "user2 (127.0.0.1:",
-                 "user2> hello script", "user1> nice to meet you", "user2> bye",
+                 "user2: hello script", "user1: nice to meet you", "user2: bye",
                  "chat with user2 ended"]:
         assert line in out, "missing %r in:\n%s" % (line, out)
 
@@ -442,7 +532,8 @@ def main():
             failed += 1
             print("FAIL %s: %s" % (name, e))
             for c in t.clients:
-                print("---- screen of %s (last bytes):\n%r" % (c.id, (c.child.before or "")[-2000:]))
+                if isinstance(c, Client):
+                    print("---- output of %s (last bytes):\n%r" % (c.id, (c.child.before or "")[-2000:]))
         finally:
             t.close()
     return 1 if failed else 0

@@ -326,13 +326,13 @@ TEST(StateMachine, UnreachablePeerGoesBackToRegistered) {
 TEST(StateMachine, TurnsAlternate) {
     StateMachine m = in(State::chat_writing);
     EXPECT_EQ(m.typed("hello there"),
-              (Effects{effect::SendText{"hello there"}, outgoing("user1> hello there")}));
+              (Effects{effect::SendText{"hello there"}, outgoing("user1: hello there")}));
     EXPECT_EQ(m.state(), State::chat_reading);
     EXPECT_EQ(m.typed("too soon"), Effects{error("not your turn; wait for user2")});
-    EXPECT_EQ(m.text_received("hi"), Effects{incoming("user2> hi")});
+    EXPECT_EQ(m.text_received("hi"), Effects{incoming("user2: hi")});
     EXPECT_EQ(m.state(), State::chat_writing);
     // A line the peer sends out of turn is shown; we stay the writer.
-    EXPECT_EQ(m.text_received("and more"), Effects{incoming("user2> and more")});
+    EXPECT_EQ(m.text_received("and more"), Effects{incoming("user2: and more")});
     EXPECT_EQ(m.state(), State::chat_writing);
     EXPECT_TRUE(m.ready_for_input());
 }
@@ -347,11 +347,11 @@ struct Typed {
 const Typed typed_in_turn[] = {
     {"SlashSlashSendsASlash",
      "//me waves",
-     {effect::SendText{"/me waves"}, outgoing("user1> /me waves")},
+     {effect::SendText{"/me waves"}, outgoing("user1: /me waves")},
      State::chat_reading},
     {"QuitAsTextIsText",
      "QUIT",
-     {effect::SendText{"QUIT"}, outgoing("user1> QUIT")},
+     {effect::SendText{"QUIT"}, outgoing("user1: QUIT")},
      State::chat_reading},
     {"EmptyLineKeepsTheTurn", "", {}, State::chat_writing},
     {"ControlByteKeepsTheTurn",
@@ -364,7 +364,7 @@ const Typed typed_in_turn[] = {
      State::chat_writing},
     {"MaxLineIsSent",
      std::string(1024, 'x'),
-     {effect::SendText{std::string(1024, 'x')}, outgoing("user1> " + std::string(1024, 'x'))},
+     {effect::SendText{std::string(1024, 'x')}, outgoing("user1: " + std::string(1024, 'x'))},
      State::chat_reading},
 };
 
@@ -382,7 +382,7 @@ INSTANTIATE_TEST_SUITE_P(Spec10_4, StateMachineTyped, ::testing::ValuesIn(typed_
 TEST(StateMachine, IncomingTextIsEscapedForTheTerminal) {
     StateMachine m = in(State::chat_reading);
     EXPECT_EQ(m.text_received("caf\xC3\xA9 \xC2\x85 \xFF\tend"),
-              Effects{incoming("user2> caf\xC3\xA9 \\u0085 \\xFF\tend")});
+              Effects{incoming("user2: caf\xC3\xA9 \\u0085 \\xFF\tend")});
 }
 
 // ---- Ending (§10.5) ---------------------------------------------------------------------------
