@@ -141,6 +141,7 @@ class Engine {
     }
     Clock::time_point deadline() const { return Clock::now() + timeout_; }
 
+    std::optional<std::string> skip_reason() const;
     std::optional<Failure> prepare();
     std::optional<Failure> step(std::size_t index);
     std::optional<Failure> do_connect(const tt::Step& s, const tt::Connect& c);
@@ -783,10 +784,31 @@ void Engine::drain_queue() {
     }
 }
 
+// A case that needs a second source address (§T.5.1 `from another address`, for the rules of
+// §6.2 that depend on where a request comes from) cannot be run where that address cannot be
+// bound: it is skipped with the reason, not failed.
+std::optional<std::string> Engine::skip_reason() const {
+    const bool needed = std::any_of(case_.steps.begin(), case_.steps.end(), [](const tt::Step& s) {
+        const auto* c = std::get_if<tt::Connect>(&s.action);
+        return c != nullptr && c->other_address;
+    });
+    const std::string toward = mode_ == Mode::server ? options_.server_host : "127.0.0.1";
+    std::string error;
+    if (!needed || can_connect_from(options_.other_address, toward, error)) {
+        return std::nullopt;
+    }
+    return "no connection from another address: " + error +
+           (mode_ == Mode::server ? " (choose one with --other-address)" : "");
+}
+
 CaseResult Engine::run() {
     const auto start = Clock::now();
     CaseResult result;
     result.test = &case_;
+    if (auto why = skip_reason()) {
+        result.skipped = std::move(why);
+        return result;
+    }
     if (mode_ == Mode::server && options_.drain) {
         drain_queue();
     }

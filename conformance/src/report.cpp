@@ -1,4 +1,4 @@
-// Reports (spec/transcript-format.md §T.9.4): the h2spec-like terminal report, JUnit XML, JSON.
+// Reports (spec/transcript-format.md §T.9): the h2spec-like terminal report, JUnit XML, JSON.
 #include "tcpchat/conformance.hpp"
 
 #include <map>
@@ -119,6 +119,10 @@ std::string json(std::string_view s) {
     return out + "\"";
 }
 
+bool failed(const CaseResult& r) {
+    return !r.passed && !r.skipped;
+}
+
 std::string shown(const Failure& f, const std::string& s) {
     return f.bytes ? escape_bytes(s) : s;
 }
@@ -169,6 +173,7 @@ void print_report(std::ostream& out, const std::vector<CaseResult>& results,
     std::string group;
     std::size_t passed = 0;
     std::size_t failed = 0;
+    std::size_t skipped = 0;
     for (const CaseResult& r : results) {
         if (r.test->sections.front() != group) {
             if (!group.empty()) {
@@ -177,9 +182,14 @@ void print_report(std::ostream& out, const std::vector<CaseResult>& results,
             group = r.test->sections.front();
             out << section_heading(group) << "\n";
         }
-        out << "  " << (r.passed ? paint("32", "\xE2\x9C\x94") : paint("31", "\xC3\x97")) << " "
-            << r.test->name << ": " << r.test->why << "\n";
-        if (r.passed) {
+        const std::string mark = r.skipped  ? paint("33", "-")
+                                 : r.passed ? paint("32", "\xE2\x9C\x94")
+                                            : paint("31", "\xC3\x97");
+        out << "  " << mark << " " << r.test->name << ": " << r.test->why << "\n";
+        if (r.skipped) {
+            ++skipped;
+            out << "      -> " << paint("33", "skipped") << ": " << *r.skipped << "\n";
+        } else if (r.passed) {
             ++passed;
         } else {
             ++failed;
@@ -191,7 +201,11 @@ void print_report(std::ostream& out, const std::vector<CaseResult>& results,
     if (!results.empty()) {
         out << "\n";
     }
-    out << passed << " passed, " << failed << " failed\n";
+    out << passed << " passed, " << failed << " failed";
+    if (skipped > 0) {
+        out << ", " << skipped << " skipped";
+    }
+    out << "\n";
 }
 
 void write_junit(std::ostream& out, const std::vector<CaseResult>& results, std::string_view mode) {
@@ -199,24 +213,33 @@ void write_junit(std::ostream& out, const std::vector<CaseResult>& results, std:
              bool (*)(const std::string&, const std::string&)>
         groups(&section_less);
     std::size_t failures = 0;
+    std::size_t skips = 0;
     for (const CaseResult& r : results) {
         groups[r.test->sections.front()].push_back(&r);
-        failures += r.passed ? 0 : 1;
+        failures += failed(r) ? 1 : 0;
+        skips += r.skipped ? 1 : 0;
     }
     out << "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
     out << "<testsuites name=\"tcp-chat-conformance " << xml(mode) << "\" tests=\""
-        << results.size() << "\" failures=\"" << failures << "\">\n";
+        << results.size() << "\" failures=\"" << failures << "\" skipped=\"" << skips << "\">\n";
     for (const auto& [section, rs] : groups) {
         std::size_t f = 0;
+        std::size_t k = 0;
         for (const CaseResult* r : rs) {
-            f += r->passed ? 0 : 1;
+            f += failed(*r) ? 1 : 0;
+            k += r->skipped ? 1 : 0;
         }
         out << "  <testsuite name=\"" << xml(section_heading(section)) << "\" tests=\"" << rs.size()
-            << "\" failures=\"" << f << "\">\n";
+            << "\" failures=\"" << f << "\" skipped=\"" << k << "\">\n";
         for (const CaseResult* r : rs) {
             out << "    <testcase classname=\"" << xml(mode) << ".\xC2\xA7" << xml(section)
                 << "\" name=\"" << xml(r->test->name) << "\" time=\""
                 << double(r->elapsed.count()) / 1000.0 << "\"";
+            if (r->skipped) {
+                out << ">\n      <skipped message=\"" << xml(*r->skipped)
+                    << "\"/>\n    </testcase>\n";
+                continue;
+            }
             if (r->passed) {
                 out << "/>\n";
                 continue;
@@ -240,11 +263,14 @@ void write_junit(std::ostream& out, const std::vector<CaseResult>& results, std:
 
 void write_json(std::ostream& out, const std::vector<CaseResult>& results, std::string_view mode) {
     std::size_t passed = 0;
+    std::size_t skipped = 0;
     for (const CaseResult& r : results) {
         passed += r.passed ? 1 : 0;
+        skipped += r.skipped ? 1 : 0;
     }
     out << "{\n  \"mode\": " << json(mode) << ",\n  \"passed\": " << passed
-        << ",\n  \"failed\": " << results.size() - passed << ",\n  \"cases\": [";
+        << ",\n  \"failed\": " << results.size() - passed - skipped
+        << ",\n  \"skipped\": " << skipped << ",\n  \"cases\": [";
     bool first = true;
     for (const CaseResult& r : results) {
         out << (first ? "\n" : ",\n") << "    {\"name\": " << json(r.test->name)
@@ -253,8 +279,14 @@ void write_json(std::ostream& out, const std::vector<CaseResult>& results, std::
         for (std::size_t i = 0; i < r.test->sections.size(); ++i) {
             out << (i ? ", " : "") << json(r.test->sections[i]);
         }
-        out << "], \"outcome\": " << json(r.passed ? "passed" : "failed")
+        out << "], \"outcome\": "
+            << json(r.skipped  ? "skipped"
+                    : r.passed ? "passed"
+                               : "failed")
             << ", \"elapsed_ms\": " << r.elapsed.count();
+        if (r.skipped) {
+            out << ", \"reason\": " << json(*r.skipped);
+        }
         if (r.failure) {
             const Failure& f = *r.failure;
             out << ", \"line\": " << f.line << ", \"message\": " << json(f.message)

@@ -165,6 +165,31 @@ Fd accept_from(int listener, Clock::time_point deadline) {
     return {};
 }
 
+bool can_connect_from(const std::string& source, const std::string& to_host, std::string& error) {
+    sockaddr_storage to{};
+    sockaddr_storage from{};
+    socklen_t to_len = 0;
+    socklen_t from_len = 0;
+    if (!make_address(to_host, 0, to, to_len)) {
+        error = "not an IP address: " + to_host;
+        return false;
+    }
+    if (!make_address(source, 0, from, from_len)) {
+        error = "not an IP address: " + source;
+        return false;
+    }
+    if (from.ss_family != to.ss_family) {
+        error = source + " and " + to_host + " are not of the same address family";
+        return false;
+    }
+    Fd fd(::socket(from.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    if (!fd.valid() || ::bind(fd.get(), reinterpret_cast<sockaddr*>(&from), from_len) != 0) {
+        error = "cannot bind " + source + ": " + std::strerror(errno);
+        return false;
+    }
+    return true;
+}
+
 std::optional<Endpoint> local_endpoint(int fd) {
     sockaddr_storage ss{};
     socklen_t len = sizeof ss;

@@ -45,6 +45,11 @@ struct Endpoint {
 // Accepts one connection within the deadline (invalid Fd on timeout).
 [[nodiscard]] Fd accept_from(int listener, Clock::time_point deadline);
 
+// Whether a connection to `to_host` can be opened from the local address `source` (a socket of
+// to_host's family can be bound to it); `error` says why not.
+[[nodiscard]] bool can_connect_from(const std::string& source, const std::string& to_host,
+                                    std::string& error);
+
 [[nodiscard]] std::optional<Endpoint> local_endpoint(int fd);
 [[nodiscard]] std::optional<Endpoint> peer_endpoint(int fd);
 

@@ -78,13 +78,18 @@ TEST(CodecMode, AWrongExpectationFails) {
     EXPECT_NE(r.failure->actual.find("bare_lf at 8"), std::string::npos);
 }
 
+CaseResult passed_result(const std::string& name) {
+    CaseResult r;
+    r.test = &find(name);
+    r.passed = true;
+    return r;
+}
+
 TEST(Report, GroupsBySectionAndEndsWithTheSummary) {
-    CaseResult ok{&find("5.1-register"), true, {}, {}, {}};
-    CaseResult bad{&find("6.3-alone-twice"),
-                   false,
-                   Failure{12, "the bytes differ", "REGACK\r\n", "REGAK\r\n", true},
-                   {},
-                   {}};
+    const CaseResult ok = passed_result("5.1-register");
+    CaseResult bad;
+    bad.test = &find("6.3-alone-twice");
+    bad.failure = Failure{12, "the bytes differ", "REGACK\r\n", "REGAK\r\n", true};
     std::ostringstream out;
     print_report(out, {ok, bad}, {});
     const std::string text = out.str();
@@ -106,6 +111,26 @@ TEST(Report, GroupsBySectionAndEndsWithTheSummary) {
     std::ostringstream json;
     write_json(json, {ok, bad}, "server");
     EXPECT_NE(json.str().find("\"failed\": 1"), std::string::npos);
+}
+
+TEST(Report, CountsSkippedCasesApart) {
+    const CaseResult ok = passed_result("5.1-register");
+    CaseResult skip;
+    skip.test = &find("6.2-re-register-other-address");
+    skip.skipped = "cannot bind 10.9.9.9";
+    std::ostringstream out;
+    print_report(out, {ok, skip}, {});
+    const std::string text = out.str();
+    EXPECT_NE(text.find("  - 6.2-re-register-other-address: "), std::string::npos) << text;
+    EXPECT_NE(text.find("-> skipped: cannot bind 10.9.9.9\n"), std::string::npos) << text;
+    EXPECT_TRUE(text.ends_with("\n1 passed, 0 failed, 1 skipped\n")) << text;
+    std::ostringstream junit;
+    write_junit(junit, {ok, skip}, "server");
+    EXPECT_NE(junit.str().find("failures=\"0\" skipped=\"1\""), std::string::npos);
+    EXPECT_NE(junit.str().find("<skipped message=\"cannot bind 10.9.9.9\"/>"), std::string::npos);
+    std::ostringstream json;
+    write_json(json, {ok, skip}, "server");
+    EXPECT_NE(json.str().find("\"failed\": 0,\n  \"skipped\": 1"), std::string::npos) << json.str();
 }
 
 struct FlawRow {
@@ -168,6 +193,25 @@ INSTANTIATE_TEST_SUITE_P(
                 {"4.1-bare-lf", "5.1-register"},
                 {"6.3-two-clients-a-first"}}),
     [](const auto& info) { return info.param.name; });
+
+// A source address that cannot be bound (192.0.2.1 is TEST-NET-1, never a local address) makes
+// the `from another address` cases skipped, with the reason, instead of failed (§T.5.1).
+TEST(ServerMode, SkipsACaseThatNeedsAnUnbindableSourceAddress) {
+    FlawedServer server(Flaw::none);
+    LiveOptions o;
+    o.server_host = "127.0.0.1";
+    o.server_port = server.port();
+    o.other_address = "192.0.2.1";
+    o.run_id = make_run_id();
+    const CaseResult r = run_server(find("6.2-re-register-other-address"), o);
+    EXPECT_FALSE(r.passed);
+    EXPECT_FALSE(r.failure.has_value());
+    ASSERT_TRUE(r.skipped.has_value());
+    EXPECT_NE(r.skipped->find("192.0.2.1"), std::string::npos) << *r.skipped;
+    EXPECT_NE(r.skipped->find("--other-address"), std::string::npos) << *r.skipped;
+    // A case that does not need it still runs.
+    EXPECT_TRUE(run_server(find("5.1-register"), o).passed);
+}
 
 #ifdef TCPCHAT_FLAWED_CLIENT
 struct ClientRow {

@@ -59,6 +59,8 @@ struct CaseResult {
     const Case* test = nullptr;
     bool passed = false;
     std::optional<Failure> failure;
+    // The case could not be run here (e.g. no second source address): neither passed nor failed.
+    std::optional<std::string> skipped;
     std::chrono::milliseconds elapsed{};
     std::string note; // e.g. how the client under test ended
 };
@@ -120,7 +122,8 @@ struct ReportOptions {
 };
 
 // h2spec-like: cases grouped by section, a mark and the sentence per case, details of each
-// failure, then `N passed, M failed` alone on the last line.
+// failure and the reason of each skip, then `N passed, M failed` alone on the last line, with
+// `, K skipped` when cases were skipped.
 void print_report(std::ostream& out, const std::vector<CaseResult>& results,
                   const ReportOptions& options);
 void print_list(std::ostream& out, const std::vector<const Case*>& cases);
