@@ -54,7 +54,9 @@ void add_common(CLI::App& app, Common& c) {
     app.add_flag("--no-color", c.no_color, "No colours (also when NO_COLOR is set or not a TTY)");
 }
 
-bool split_host_port(const std::string& text, std::string& host, std::uint16_t& port) {
+// HOST:PORT or [IPv6]:PORT; port 0 ("any free port") only where `any_port` allows it.
+bool split_host_port(const std::string& text, std::string& host, std::uint16_t& port,
+                     bool any_port = false) {
     const auto colon = text.rfind(':');
     if (colon == std::string::npos || colon + 1 == text.size()) {
         return false;
@@ -67,7 +69,8 @@ bool split_host_port(const std::string& text, std::string& host, std::uint16_t& 
     const char* first = text.data() + colon + 1;
     const char* last = text.data() + text.size();
     const auto [p, ec] = std::from_chars(first, last, value);
-    if (ec != std::errc{} || p != last || value == 0 || value > 65535 || host.empty()) {
+    if (ec != std::errc{} || p != last || (value == 0 && !any_port) || value > 65535 ||
+        host.empty()) {
         return false;
     }
     port = std::uint16_t(value);
@@ -198,7 +201,9 @@ int main(int argc, char** argv) {
     std::string record_target;
     CLI::App* record = app.add_subcommand(
         "record", "Proxy connections to a server and write what passes as a transcript");
-    record->add_option("--listen", listen, "PORT or HOST:PORT to accept connections on")
+    record
+        ->add_option("--listen", listen,
+                     "PORT or HOST:PORT to accept connections on (0: any free port, printed)")
         ->required();
     record->add_option("--target", record_target, "HOST:PORT of the server")->required();
     record->add_option("-o,--output", rec.output, "The transcript file to write")->required();
@@ -224,7 +229,7 @@ int main(int argc, char** argv) {
     if (listen.find(':') == std::string::npos) {
         listen = "127.0.0.1:" + listen;
     }
-    if (!split_host_port(listen, rec.listen_host, rec.listen_port) ||
+    if (!split_host_port(listen, rec.listen_host, rec.listen_port, true) ||
         !split_host_port(record_target, rec.target_host, rec.target_port)) {
         std::cerr << "--listen PORT|HOST:PORT and --target HOST:PORT expected\n";
         return 2;

@@ -6,6 +6,7 @@
 
 #include <fstream>
 #include <map>
+#include <optional>
 #include <ostream>
 #include <poll.h>
 #include <sys/socket.h>
@@ -36,6 +37,69 @@ std::string actor_name(std::size_t index) {
         name += std::to_string(index / 26);
     }
     return name;
+}
+
+bool is_wsp(char c) {
+    return c == ' ' || c == '\t';
+}
+
+// One wire line as a transcript string, with every recorded clientID written as its actor's
+// `${X.id}` (§T.7.3): in the clientID header's value, and as a word of an ERROR's Reason (which
+// names the clientID, §5.8). So a recording replays against a long-running server, each run with
+// clientIDs of its own. Other bytes are kept as they were.
+transcript::Template with_placeholders(std::string_view line,
+                                       const std::map<std::string, std::string>& actor_of_id) {
+    transcript::Template t;
+    auto word = [&](std::string_view w) {
+        const auto it = actor_of_id.find(std::string(w));
+        if (it == actor_of_id.end()) {
+            t.append(w);
+        } else {
+            t.append(transcript::Placeholder{it->second, "id"});
+        }
+    };
+    constexpr std::string_view id_header = "clientID:";
+    constexpr std::string_view reason_header = "Reason:";
+    if (line.starts_with(id_header)) {
+        std::size_t begin = id_header.size();
+        while (begin < line.size() && is_wsp(line[begin])) {
+            ++begin;
+        }
+        std::size_t end = line.size();
+        while (end > begin && (line[end - 1] == '\n' || line[end - 1] == '\r')) {
+            --end;
+        }
+        while (end > begin && is_wsp(line[end - 1])) {
+            --end;
+        }
+        t.append(line.substr(0, begin));
+        if (end > begin) {
+            word(line.substr(begin, end - begin));
+        }
+        t.append(line.substr(end));
+        return t;
+    }
+    if (!line.starts_with(reason_header)) {
+        t.append(line);
+        return t;
+    }
+    // Words of the Reason, split at whitespace and the line end.
+    std::size_t at = 0;
+    while (at < line.size()) {
+        const bool separator = is_wsp(line[at]) || line[at] == '\r' || line[at] == '\n';
+        std::size_t end = at;
+        while (end < line.size() &&
+               (is_wsp(line[end]) || line[end] == '\r' || line[end] == '\n') == separator) {
+            ++end;
+        }
+        if (separator || at == 0) {
+            t.append(line.substr(at, end - at)); // "Reason:..." itself is never a clientID
+        } else {
+            word(line.substr(at, end - at));
+        }
+        at = end;
+    }
+    return t;
 }
 
 } // namespace
@@ -129,12 +193,14 @@ int record(const RecordOptions& options, std::ostream& log, void (*ready)(std::u
         log << "stopped after " << ended << " of " << options.connections << " connections\n";
     }
 
-    // One actor per clientID (from the first request of each connection).
+    // One actor per clientID (from the first request of each connection); a connection whose
+    // request names no clientID gets an actor of its own.
     std::map<std::string, std::string> actor_of_id;
     std::vector<std::string> actors;
-    for (std::size_t i = 0; i < relays.size(); ++i) {
-        const StreamResult s = decode_stream(Context::request, relays[i].request);
-        std::string id;
+    std::size_t next_actor = 0;
+    for (const Relay& r : relays) {
+        const StreamResult s = decode_stream(Context::request, r.request);
+        std::optional<std::string> id;
         if (!s.messages.empty()) {
             if (const auto* m = std::get_if<Register>(&s.messages.front())) {
                 id = std::string(m->self.id);
@@ -142,13 +208,14 @@ int record(const RecordOptions& options, std::ostream& log, void (*ready)(std::u
                 id = std::string(b->id);
             }
         }
-        if (id.empty()) {
-            id = "#" + std::to_string(i);
+        if (!id) {
+            actors.push_back(actor_name(next_actor++));
+            continue;
         }
-        if (!actor_of_id.contains(id)) {
-            actor_of_id[id] = actor_name(actor_of_id.size());
+        if (!actor_of_id.contains(*id)) {
+            actor_of_id[*id] = actor_name(next_actor++);
         }
-        actors.push_back(actor_of_id[id]);
+        actors.push_back(actor_of_id[*id]);
     }
 
     std::ofstream out(options.output);
@@ -158,7 +225,8 @@ int record(const RecordOptions& options, std::ostream& log, void (*ready)(std::u
         << "Recorded from a live session with " << options.target_host << ":" << options.target_port
         << "; edit the sections and this sentence.\n\n```transcript\n";
     std::vector<bool> opened(relays.size(), false);
-    for (const Event& e : events) {
+    for (std::size_t k = 0; k < events.size(); ++k) {
+        const Event& e = events[k];
         const std::string& a = actors[e.conn];
         if (!opened[e.conn]) {
             out << "connect " << a << " server\n";
@@ -170,14 +238,20 @@ int record(const RecordOptions& options, std::ostream& log, void (*ready)(std::u
             out << from << (e.from_client ? " half-closes " : " closes ") << to << "\n";
             continue;
         }
-        std::string_view rest = e.bytes;
+        // Bytes that arrived in several reads in a row are one run of lines, so that a line
+        // split between reads is still one line (and its clientID still recognised).
+        std::string bytes = e.bytes;
+        while (k + 1 < events.size() && !events[k + 1].end && events[k + 1].conn == e.conn &&
+               events[k + 1].from_client == e.from_client) {
+            bytes += events[++k].bytes;
+        }
+        std::string_view rest = bytes;
         while (!rest.empty()) {
             const auto nl = rest.find('\n');
             const std::string_view line =
                 rest.substr(0, nl == std::string_view::npos ? nl : nl + 1);
-            transcript::Template t;
-            t.append(line);
-            out << from << " -> " << to << ": " << transcript::to_source(t) << "\n";
+            out << from << " -> " << to << ": "
+                << transcript::to_source(with_placeholders(line, actor_of_id)) << "\n";
             rest.remove_prefix(line.size());
         }
     }

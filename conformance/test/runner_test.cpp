@@ -6,8 +6,10 @@
 
 #include <atomic>
 #include <cstdio>
+#include <fstream>
 #include <future>
 #include <gtest/gtest.h>
+#include <iterator>
 #include <map>
 #include <set>
 #include <sstream>
@@ -298,12 +300,16 @@ class Recording {
     std::thread thread_;
 };
 
-TEST(Recorder, WritesATranscriptThatCodecModePasses) {
+// Records a case with an ERROR and a pairing, then replays the recording with new clientIDs
+// against the same server, as a long-running one: the recorded ids must be placeholders, in the
+// clientID headers and in the ERROR's Reason, or the server's answers would not match.
+TEST(Recorder, WritesATranscriptThatReplaysWithNewClientIDs) {
     FlawedServer server(Flaw::none);
+    const Case& original = find("6.3-register-unregistered-bridge");
     RecordOptions o;
     o.target_host = "127.0.0.1";
     o.target_port = server.port();
-    o.connections = 1;
+    o.connections = 5; // the case's connections
     // Per process: two build directories may run this test at the same time.
     o.output = ::testing::TempDir() + "tcpchat-recorded-" + std::to_string(::getpid()) + ".md";
     Recording recording(o);
@@ -313,15 +319,33 @@ TEST(Recorder, WritesATranscriptThatCodecModePasses) {
     live.server_host = "127.0.0.1";
     live.server_port = port;
     live.run_id = make_run_id();
-    live.drain = false;
-    const CaseResult run = run_server(find("6.1-server-closes"), live);
+    live.drain = false; // the recorder counts connections: no others
+    const CaseResult run = run_server(original, live);
     EXPECT_TRUE(run.passed) << (run.failure ? run.failure->message : "");
     ASSERT_EQ(recording.finish(!run.passed), 0) << recording.log();
+
+    std::ifstream in(o.output);
+    const std::string text{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
     const Suite recorded = load_suite({o.output});
     std::remove(o.output.c_str());
+    EXPECT_NE(text.find("\"Reason: clientID ${A.id} is not registered\\r\\n\""), std::string::npos)
+        << text;
+    EXPECT_NE(text.find("\"clientID: ${B.id}\\r\\n\""), std::string::npos) << text;
+    EXPECT_EQ(text.find("A-"), std::string::npos) << "a literal clientID is left:\n" << text;
     ASSERT_TRUE(recorded.errors.empty()) << recorded.errors.front().error.message;
     ASSERT_EQ(recorded.cases.size(), 1U);
-    EXPECT_TRUE(run_codec(recorded.cases.front()).passed);
+    const CaseResult codec = run_codec(recorded.cases.front());
+    EXPECT_TRUE(codec.passed) << (codec.failure ? codec.failure->message : "");
+
+    LiveOptions again;
+    again.server_host = "127.0.0.1";
+    again.server_port = server.port();
+    again.run_id = make_run_id();
+    const CaseResult replay = run_server(recorded.cases.front(), again);
+    EXPECT_TRUE(replay.passed) << (replay.failure ? replay.failure->message + "\nexpected " +
+                                                        replay.failure->expected + "\nactual " +
+                                                        replay.failure->actual
+                                                  : "");
 }
 
 // Without a deadline, a proxy waiting for a connection that never comes (the runner failed
