@@ -152,11 +152,10 @@ class FlawedServers : public ::testing::TestWithParam<FlawRow> {};
 TEST_P(FlawedServers, FailTheCasesTheirFlawBreaks) {
     FlawedServer server(GetParam().flaw);
     LiveOptions o;
-    o.timeout = std::chrono::milliseconds(1500);
+    // Generous for a loaded machine; the cases expected to fail wait this long at most once.
+    o.timeout = std::chrono::milliseconds(3000);
     o.server_host = "127.0.0.1";
     o.server_port = server.port();
-    // Earlier cases leave clients waiting; a server that never closes makes draining slow.
-    o.drain = GetParam().flaw != Flaw::never_closes;
     o.run_id = make_run_id();
     std::vector<std::string> names(GetParam().pass.begin(), GetParam().pass.end());
     names.insert(names.end(), GetParam().fail.begin(), GetParam().fail.end());
@@ -230,7 +229,7 @@ class FlawedClients : public ::testing::TestWithParam<ClientRow> {};
 
 TEST_P(FlawedClients, FailTheCasesTheirFlawBreaks) {
     LiveOptions o;
-    o.timeout = std::chrono::milliseconds(2000);
+    o.timeout = std::chrono::milliseconds(3000);
     o.run_id = make_run_id();
     o.exec = std::string(TCPCHAT_FLAWED_CLIENT) + " --flaw=" + GetParam().flaw +
              " --id={id} --port={port} --server={server}";
