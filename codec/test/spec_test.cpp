@@ -4,9 +4,10 @@
 #include "tcpchat/grammar.hpp"
 #include "test_support.hpp"
 
+#include <algorithm>
+#include <cctype>
 #include <fstream>
 #include <gtest/gtest.h>
-#include <regex>
 #include <set>
 #include <sstream>
 #include <tao/pegtl/demangle.hpp>
@@ -36,14 +37,18 @@ std::vector<WireExample> wire_examples(const std::string& spec) {
     std::size_t number = 0;
     std::optional<WireExample> pending;
     bool inside = false;
-    const std::regex comment(R"(<!--\s*wire:\s*(.*?)\s*-->)");
     while (std::getline(in, line)) {
         ++number;
-        std::smatch m;
-        if (!inside && std::regex_search(line, m, comment)) {
+        const auto open = line.find("<!--");
+        const auto mark = line.find("wire:", open == std::string::npos ? 0 : open);
+        const auto close = line.find("-->", mark == std::string::npos ? 0 : mark);
+        if (!inside && open != std::string::npos && mark != std::string::npos &&
+            close != std::string::npos) {
             WireExample ex;
             ex.line = number;
-            std::string attrs = m[1];
+            std::string attrs = line.substr(mark + 5, close - mark - 5);
+            attrs.erase(0, attrs.find_first_not_of(' '));
+            attrs.erase(attrs.find_last_not_of(' ') + 1);
             auto take = [&](const std::string& key) {
                 const auto at = attrs.find(key + "=");
                 if (at == std::string::npos) {
@@ -154,14 +159,20 @@ TEST(Spec, EveryAbnfProductionHasAGrammarRule) {
     std::istringstream in(spec);
     std::string line;
     bool inside = false;
-    const std::regex production(R"(^([A-Za-z][A-Za-z0-9-]*)\s*=)");
     while (std::getline(in, line)) {
         if (line.rfind("```abnf", 0) == 0) {
             inside = true;
         } else if (inside && line.rfind("```", 0) == 0) {
             inside = false;
-        } else if (std::smatch m; inside && std::regex_search(line, m, production)) {
-            std::string name = m[1];
+        } else if (inside && !line.empty() && std::isalpha(static_cast<unsigned char>(line[0]))) {
+            // `name = ...` starts a production; continuation lines are indented.
+            const auto name_end = line.find_first_not_of(
+                "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-");
+            const auto eq = line.find_first_not_of(' ', name_end);
+            if (name_end == std::string::npos || eq == std::string::npos || line[eq] != '=') {
+                continue;
+            }
+            std::string name = line.substr(0, name_end);
             std::replace(name.begin(), name.end(), '-', '_');
             productions.insert(name);
         }
