@@ -471,10 +471,15 @@ struct action<g::response> : on_framed_message {};
 template <>
 struct action<g::chat_opening> : on_framed_message {};
 
+// QUIT's two lines are judged like any other (spec §7); the checks run once the message is
+// whole, since quit_message is an alternative that may still be abandoned for a text line.
 template <>
 struct action<g::quit_message> {
     template <typename ActionInput>
-    static void apply(const ActionInput& /*in*/, ParseState& st) {
+    static void apply(const ActionInput& in, ParseState& st) {
+        const char* quit_end = in.begin() + 4;
+        line_end(quit_end, quit_end + 2, st);
+        line_end(quit_end + 2, quit_end + 4, st);
         st.result = Quit{};
     }
 };
