@@ -638,11 +638,178 @@ Attempt attempt(Context context, const char* begin, const char* end, const Decod
     return a;
 }
 
+// --- the canonical path -------------------------------------------------------------------
+
+// Nearly every message on the wire is canonical (spec §4.4, §9.1), and every canonical message
+// that meets the constraints of §4.4 is accepted with the same value in both profiles. So
+// parse_one() first matches the canonical grammar alone: one pass, no per-byte bookkeeping for
+// limits, nothing thrown. Anything it does not match completely, or that breaks a constraint
+// (an unfinished message, a lenient form, an error, a limit), takes the general path above,
+// which alone decides errors and "need more": the canonical path only ever says "message".
+namespace canonical {
+
+struct request : pegtl::sor<g::register_message, g::bridge_message> {};
+struct response : pegtl::sor<g::regack_message, g::bridgeack_message, g::error_message> {};
+struct chat_opening : pegtl::seq<g::chat_message> {};
+
+struct State {
+    Method method = Method::none;
+    bool contact = false; // contact_fields matched (a BRIDGEACK may carry none)
+    std::string_view id, host, reason;
+    std::uint32_t port = 0;
+    std::uint16_t code = 0;
+    bool status = false;
+};
+
+template <typename Rule>
+struct action : pegtl::nothing<Rule> {};
+
+template <>
+struct action<g::client_id> {
+    template <typename ActionInput>
+    static void apply(const ActionInput& in, State& st) {
+        st.id = in.string_view();
+    }
+};
+template <>
+struct action<g::ip> {
+    template <typename ActionInput>
+    static void apply(const ActionInput& in, State& st) {
+        st.host = in.string_view();
+    }
+};
+template <>
+struct action<g::canonical_port> {
+    template <typename ActionInput>
+    static void apply(const ActionInput& in, State& st) {
+        std::uint32_t value = 0;
+        for (const char* p = in.begin() + 6; p + 2 < in.end(); ++p) { // "Port: " digits CRLF
+            value = value * 10 + std::uint32_t(*p - '0');
+        }
+        st.port = value;
+    }
+};
+template <>
+struct action<g::contact_fields> {
+    template <typename ActionInput>
+    static void apply(const ActionInput& /*in*/, State& st) {
+        st.contact = true;
+    }
+};
+template <>
+struct action<g::status> {
+    template <typename ActionInput>
+    static void apply(const ActionInput& /*in*/, State& st) {
+        st.status = true;
+    }
+};
+template <>
+struct action<g::code> {
+    template <typename ActionInput>
+    static void apply(const ActionInput& in, State& st) {
+        const char* p = in.begin();
+        st.code = std::uint16_t((p[0] - '0') * 100 + (p[1] - '0') * 10 + (p[2] - '0'));
+    }
+};
+template <>
+struct action<g::reason> {
+    template <typename ActionInput>
+    static void apply(const ActionInput& in, State& st) {
+        st.reason = in.string_view();
+    }
+};
+
+template <Method M>
+struct on_message {
+    template <typename ActionInput>
+    static void apply(const ActionInput& /*in*/, State& st) {
+        st.method = M;
+    }
+};
+template <>
+struct action<g::register_message> : on_message<Method::register_> {};
+template <>
+struct action<g::regack_message> : on_message<Method::regack> {};
+template <>
+struct action<g::bridge_message> : on_message<Method::bridge> {};
+template <>
+struct action<g::bridgeack_message> : on_message<Method::bridgeack> {};
+template <>
+struct action<g::chat_message> : on_message<Method::chat> {};
+template <>
+struct action<g::error_message> : on_message<Method::error> {};
+
+// The header lines of a canonical message of method `m`.
+constexpr std::size_t header_lines(Method m, bool status) {
+    switch (m) {
+    case Method::bridge: return 1;
+    case Method::error: return 2;
+    case Method::regack: return status ? 4 : 3;
+    default: return 3;
+    }
+}
+
+bool is_wsp(char c) {
+    return c == ' ' || c == '\t';
+}
+
+// Whether a complete canonical message within the constraints of §4.4 and the limits of §7 is
+// at the start of [begin, end); if so, `step` says which and how long it is.
+template <typename Rule>
+bool match(const char* begin, const char* end, const Limits& lim, Step& step) {
+    pegtl::memory_input<pegtl::tracking_mode::lazy, pegtl::eol::crlf, const char*> in(begin, end,
+                                                                                      "");
+    State st;
+    if (!pegtl::parse<Rule, action>(in, st)) {
+        return false;
+    }
+    const auto length = std::size_t(in.current() - begin);
+    // Every line is shorter than the message, so a message within MAX-LINE has no long line.
+    const bool within_limits = length <= lim.message_size && length <= lim.line_length &&
+                               header_lines(st.method, st.status) <= lim.header_count &&
+                               st.id.size() <= lim.id_length;
+    const bool port_ok = st.port <= 65535;
+    const bool reason_ok =
+        st.reason.empty() || (!is_wsp(st.reason.front()) && !is_wsp(st.reason.back()));
+    if (!within_limits || !port_ok || !reason_ok) {
+        return false;
+    }
+    const Contact contact{st.id, st.host, std::uint16_t(st.port)};
+    step.status = Status::message;
+    step.consumed = length;
+    switch (st.method) {
+    case Method::register_: step.message = Register{contact}; break;
+    case Method::regack: step.message = RegAck{contact, st.status}; break;
+    case Method::bridge: step.message = Bridge{st.id}; break;
+    case Method::bridgeack: step.message = st.contact ? BridgeAck{contact} : BridgeAck{}; break;
+    case Method::chat: step.message = Chat{contact}; break;
+    case Method::error: step.message = ErrorReply{st.code, st.reason}; break;
+    default: return false;
+    }
+    return true;
+}
+
+} // namespace canonical
+
 } // namespace
 
 namespace detail {
 
-Step parse_one(Context context, std::string_view bytes, const DecodeOptions& options, bool final) {
+bool parse_canonical(Context context, std::string_view bytes, const Limits& limits, Step& step) {
+    const char* begin = bytes.data();
+    const char* end = begin + bytes.size();
+    switch (context) {
+    case Context::request: return canonical::match<canonical::request>(begin, end, limits, step);
+    case Context::response: return canonical::match<canonical::response>(begin, end, limits, step);
+    case Context::chat_open:
+        return canonical::match<canonical::chat_opening>(begin, end, limits, step);
+    case Context::chat: break;
+    }
+    return false;
+}
+
+Step parse_general(Context context, std::string_view bytes, const DecodeOptions& options,
+                   bool final) {
     const char* begin = bytes.data();
     const char* end = begin + bytes.size();
     Attempt a = attempt<false>(context, begin, end, options);

@@ -13,8 +13,24 @@ namespace tcpchat::detail {
 // depends on bytes not yet seen is Status::need_more; when it does, it is final (a message cut
 // short is Errc::truncated at the end). A limit is reported as soon as `bytes` prove it exceeded
 // (spec §7), whether or not the message is complete. Offsets are relative to `bytes`.
-[[nodiscard]] Step parse_one(Context context, std::string_view bytes, const DecodeOptions& options,
-                             bool final);
+[[nodiscard]] Step parse_general(Context context, std::string_view bytes,
+                                 const DecodeOptions& options, bool final);
+
+// The canonical path (spec §4.4): true when `bytes` start with a complete canonical message that
+// meets §4.4's constraints and `limits`; `step` is then that message, exactly as parse_general()
+// decodes it in either profile. False says nothing about the bytes.
+[[nodiscard]] bool parse_canonical(Context context, std::string_view bytes, const Limits& limits,
+                                   Step& step);
+
+// What every decoder calls: the canonical path, else the general one.
+[[nodiscard]] inline Step parse_one(Context context, std::string_view bytes,
+                                    const DecodeOptions& options, bool final) {
+    Step step;
+    if (!parse_canonical(context, bytes, options.limits, step)) {
+        step = parse_general(context, bytes, options, final);
+    }
+    return step;
+}
 
 // The context for the message after `m` (spec §6): chat_open becomes chat once CHAT arrived.
 [[nodiscard]] inline Context next_context(Context context, const Message& m) noexcept {

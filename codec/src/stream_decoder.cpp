@@ -44,11 +44,10 @@ Step StreamDecoder::fail(DecodeError error, std::size_t consumed) {
     return step;
 }
 
-Step StreamDecoder::yield(Step step, std::size_t consumed) {
+void StreamDecoder::yield(Step& step, std::size_t consumed) {
     context_ = detail::next_context(context_, step.message);
     quit_seen_ = std::holds_alternative<Quit>(step.message);
     step.consumed = consumed;
-    return step;
 }
 
 Step StreamDecoder::feed(std::string_view input) {
@@ -69,7 +68,8 @@ Step StreamDecoder::feed(std::string_view input) {
         case Status::message: {
             const std::size_t used = step.consumed;
             offset_ += used;
-            return yield(step, used);
+            yield(step, used);
+            return step;
         }
         case Status::error: step.error.offset += offset_; return fail(step.error, 0);
         default: break;
@@ -115,7 +115,8 @@ Step StreamDecoder::feed(std::string_view input) {
         Step step = detail::parse_one(context_, pending_, options_, false);
         if (step.status == Status::message) {
             yielded_ = step.consumed;
-            return yield(step, consumed);
+            yield(step, consumed);
+            return step;
         }
         if (step.status == Status::error) {
             step.error.offset += offset_;
@@ -138,7 +139,8 @@ Step StreamDecoder::finish() {
     Step step = detail::parse_one(context_, pending_, options_, true);
     if (step.status == Status::message) {
         yielded_ = step.consumed;
-        return yield(step, 0);
+        yield(step, 0);
+        return step;
     }
     step.error.offset += offset_;
     return fail(step.error, 0);

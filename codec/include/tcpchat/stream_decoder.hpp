@@ -52,7 +52,7 @@ class StreamDecoder {
 
   private:
     Step fail(DecodeError error, std::size_t consumed);
-    Step yield(Step step, std::size_t consumed);
+    void yield(Step& step, std::size_t consumed);
     void drop_yielded();
 
     Context context_;

@@ -1,0 +1,278 @@
+// The canonical path (spec §4.4) is a shortcut, never a second opinion: whatever it decodes, the
+// general path (§4.5) decodes to the same message and length in both profiles, and it declines
+// everything else. Also: the IPv4address match used on plain inputs equals RFC 3986's ordered
+// choice, which the general decoder runs as written.
+#include "parse.hpp"
+#include "tcpchat/encode.hpp"
+#include "tcpchat/grammar.hpp"
+#include "test_support.hpp"
+
+#include <gtest/gtest.h>
+#include <random>
+#include <string>
+#include <vector>
+
+namespace tcpchat {
+namespace {
+
+namespace pegtl = tao::pegtl;
+namespace g = tcpchat::grammar;
+
+struct Case {
+    Context context;
+    std::string bytes;
+};
+
+std::string wire(const Message& m) {
+    std::string out;
+    EXPECT_FALSE(encode(m, out)) << m;
+    return out;
+}
+
+// Canonical messages of every framed type, with the IPv4 octets at the edges of dec-octet's
+// alternatives, IPv6 forms, and clientIDs of every length up to MAX-ID.
+std::vector<Case> canonical_cases() {
+    static const std::vector<std::string> hosts = {
+        "0.0.0.0", "9.10.99.100", "199.200.249.250", "255.255.255.255", "127.0.0.2",   "1.2.3.4",
+        "::1",     "fe80::1",     "::ffff:10.1.2.3", "1:2:3:4:5:6:7:8", "2001:db8::1", "::"};
+    static const std::vector<std::uint16_t> ports = {1, 9, 10, 99, 100, 3000, 9999, 10000, 65535};
+    std::vector<std::string> ids;
+    for (std::size_t n = 1; n <= 64; n += 7) {
+        ids.push_back(std::string(n, char('!' + n % 90)));
+    }
+    ids.push_back(std::string(64, '~'));
+    static std::vector<std::string> keep; // the views of the messages point into these
+    keep = ids;
+    std::vector<Case> out;
+    std::size_t k = 0;
+    for (const std::string& host : hosts) {
+        for (const std::uint16_t port : ports) {
+            const Contact c{keep[k++ % keep.size()], host, port};
+            out.push_back({Context::request, wire(Register{c})});
+            out.push_back({Context::response, wire(RegAck{c, false})});
+            out.push_back({Context::response, wire(RegAck{c, true})});
+            out.push_back({Context::response, wire(BridgeAck{c})});
+            out.push_back({Context::chat_open, wire(Chat{c})});
+        }
+    }
+    for (const std::string& id : keep) {
+        out.push_back({Context::request, wire(Bridge{id})});
+    }
+    out.push_back({Context::response, wire(BridgeAck{})});
+    for (const char* reason : {"", "Bad Request", "no peer\tyet", "x", "\xC3\xA9t\xC3\xA9"}) {
+        out.push_back({Context::response, wire(ErrorReply{400, reason})});
+    }
+    out.push_back({Context::response, wire(ErrorReply{999, "Code out of the table"})});
+    return out;
+}
+
+// parse_general()'s verdict on the whole input, as the stream would see it and at its end.
+void expect_same_as_general(const Case& c, const DecodeOptions& o, const Step& fast) {
+    for (const bool final : {false, true}) {
+        const Step general = detail::parse_general(c.context, c.bytes, o, final);
+        ASSERT_EQ(general.status, Status::message)
+            << c.bytes << " final=" << final << ": " << general.error;
+        EXPECT_EQ(general.consumed, fast.consumed) << c.bytes;
+        EXPECT_EQ(general.message, fast.message) << c.bytes;
+    }
+}
+
+TEST(CanonicalPath, DecodesEveryCanonicalMessageAsTheGeneralPathDoes) {
+    for (const Case& c : canonical_cases()) {
+        for (const DecodeOptions& o : {lenient_profile, strict_profile}) {
+            Step fast;
+            ASSERT_TRUE(detail::parse_canonical(c.context, c.bytes, o.limits, fast)) << c.bytes;
+            EXPECT_EQ(fast.status, Status::message);
+            EXPECT_EQ(fast.consumed, c.bytes.size()) << c.bytes;
+            expect_same_as_general(c, o, fast);
+            // What follows the message is left for the next one.
+            Case more{c.context, c.bytes + c.bytes};
+            Step first;
+            ASSERT_TRUE(detail::parse_canonical(more.context, more.bytes, o.limits, first));
+            EXPECT_EQ(first.consumed, c.bytes.size());
+        }
+    }
+}
+
+TEST(CanonicalPath, DeclinesEveryUnfinishedMessage) {
+    for (const Case& c : canonical_cases()) {
+        for (std::size_t n = 0; n < c.bytes.size(); ++n) {
+            Step step;
+            EXPECT_FALSE(detail::parse_canonical(c.context, std::string_view(c.bytes).substr(0, n),
+                                                 lenient_profile.limits, step))
+                << c.bytes.substr(0, n);
+        }
+    }
+}
+
+// Inputs the canonical grammar matches, or nearly, that are not canonical messages within the
+// constraints and limits: each must go the general way.
+TEST(CanonicalPath, DeclinesWhatOnlyTheGeneralPathMayJudge) {
+    const std::string reg = "REGISTER\r\nclientID: user1\r\nIP: 127.0.0.1\r\nPort: 3000\r\n\r\n";
+    Limits tight_message;
+    tight_message.message_size = reg.size() - 1;
+    Limits tight_line;
+    tight_line.line_length = 8;
+    Limits few_headers;
+    few_headers.header_count = 2;
+    Limits short_id;
+    short_id.id_length = 4;
+    struct Row {
+        const char* what;
+        Context context;
+        std::string bytes;
+        Limits limits;
+    };
+    const std::vector<Row> rows = {
+        {"port above 65535",
+         Context::request,
+         "REGISTER\r\nclientID: u\r\nIP: 1.2.3.4\r\nPort: 65536\r\n\r\n",
+         {}},
+        {"port 99999",
+         Context::request,
+         "REGISTER\r\nclientID: u\r\nIP: 1.2.3.4\r\nPort: 99999\r\n\r\n",
+         {}},
+        {"port with a leading zero",
+         Context::request,
+         "REGISTER\r\nclientID: u\r\nIP: 1.2.3.4\r\nPort: 03000\r\n\r\n",
+         {}},
+        {"no space after the colon",
+         Context::request,
+         "REGISTER\r\nclientID:u\r\nIP: 1.2.3.4\r\nPort: 3000\r\n\r\n",
+         {}},
+        {"two spaces after the colon",
+         Context::request,
+         "REGISTER\r\nclientID:  u\r\nIP: 1.2.3.4\r\nPort: 3000\r\n\r\n",
+         {}},
+        {"whitespace before CRLF",
+         Context::request,
+         "REGISTER\r\nclientID: u\r\nIP: 1.2.3.4 \r\nPort: 3000\r\n\r\n",
+         {}},
+        {"headers out of order",
+         Context::request,
+         "REGISTER\r\nIP: 1.2.3.4\r\nclientID: u\r\nPort: 3000\r\n\r\n",
+         {}},
+        {"an unknown header",
+         Context::request,
+         "REGISTER\r\nclientID: u\r\nIP: 1.2.3.4\r\nPort: 3000\r\nX: y\r\n\r\n",
+         {}},
+        {"octet above 255",
+         Context::request,
+         "REGISTER\r\nclientID: u\r\nIP: 1.2.3.256\r\nPort: 3000\r\n\r\n",
+         {}},
+        {"octet with a leading zero",
+         Context::request,
+         "REGISTER\r\nclientID: u\r\nIP: 1.2.3.04\r\nPort: 3000\r\n\r\n",
+         {}},
+        {"BRIDGE where a response is read", Context::response, "BRIDGE\r\nclientID: u\r\n\r\n", {}},
+        {"REGACK where a request is read",
+         Context::request,
+         "REGACK\r\nclientID: u\r\nIP: 1.2.3.4\r\nPort: 3000\r\n\r\n",
+         {}},
+        {"a partly empty BRIDGEACK",
+         Context::response,
+         "BRIDGEACK\r\nclientID: u\r\nIP: \r\nPort: \r\n\r\n",
+         {}},
+        {"a Reason starting with a space",
+         Context::response,
+         "ERROR\r\nCode: 400\r\nReason:  Bad\r\n\r\n",
+         {}},
+        {"a Reason ending with a tab",
+         Context::response,
+         "ERROR\r\nCode: 400\r\nReason: Bad\t\r\n\r\n",
+         {}},
+        {"a message above MAX-MESSAGE", Context::request, reg, tight_message},
+        {"a line above MAX-LINE", Context::request, reg, tight_line},
+        {"more headers than MAX-HEADERS", Context::request, reg, few_headers},
+        {"a clientID above MAX-ID", Context::request, reg, short_id},
+        {"a text line", Context::chat, "hello\r\n", {}},
+        {"QUIT", Context::chat, "QUIT\r\n\r\n", {}},
+    };
+    for (const Row& row : rows) {
+        Step step;
+        EXPECT_FALSE(detail::parse_canonical(row.context, row.bytes, row.limits, step)) << row.what;
+    }
+}
+
+// Every single-byte change, deletion and insertion of canonical messages: whenever the canonical
+// path still decodes one, the general path decodes the same, in both profiles and under tight
+// limits. (fuzz_decode checks the same on whatever inputs libFuzzer finds.)
+TEST(CanonicalPath, AgreesWithTheGeneralPathOnNearbyInputs) {
+    const std::string bytes = "\r\n :.\t0123456789AFaf!~\x7F\x80\xFF";
+    Limits tight;
+    tight.line_length = 30;
+    tight.message_size = 60;
+    tight.header_count = 3;
+    tight.id_length = 8;
+    std::vector<Case> cases;
+    const std::vector<Case> all = canonical_cases();
+    for (std::size_t i = 0; i < all.size(); ++i) {
+        // Every 19th message with contact details (every type and host, several ports), and
+        // all the BRIDGE, empty BRIDGEACK and ERROR messages at the end.
+        if (i % 19 == 0 || i + 20 >= all.size()) {
+            cases.push_back(all[i]);
+        }
+    }
+    std::size_t decoded = 0;
+    for (const Case& c : cases) {
+        std::vector<std::string> variants;
+        for (std::size_t i = 0; i < c.bytes.size(); ++i) {
+            std::string erased = c.bytes;
+            erased.erase(i, 1);
+            variants.push_back(erased);
+            for (const char b : bytes) {
+                std::string changed = c.bytes;
+                changed[i] = b;
+                variants.push_back(changed);
+                std::string inserted = c.bytes;
+                inserted.insert(i, 1, b);
+                variants.push_back(inserted);
+            }
+        }
+        for (const std::string& v : variants) {
+            for (const DecodeOptions& o :
+                 {lenient_profile, strict_profile, DecodeOptions{Leniency::all, tight}}) {
+                Step fast;
+                if (detail::parse_canonical(c.context, v, o.limits, fast)) {
+                    ++decoded;
+                    expect_same_as_general({c.context, v}, o, fast);
+                }
+            }
+        }
+    }
+    EXPECT_GT(decoded, 1000U) << decoded; // the check above ran on inputs that matter
+}
+
+// IPv4address on an input that records nothing (the canonical path's) against the ordered
+// choice of dec-octet as RFC 3986 writes it, for every 0-4 digit octet in first and last place.
+TEST(IPv4address, MatchesLikeTheOrderedChoice) {
+    std::vector<std::string> octets = {""};
+    for (std::size_t digits = 1; digits <= 4; ++digits) {
+        std::size_t count = 1;
+        for (std::size_t i = 0; i < digits; ++i) {
+            count *= 10;
+        }
+        for (std::size_t n = 0; n < count; ++n) {
+            std::string s = std::to_string(n);
+            octets.push_back(std::string(digits - s.size(), '0') + s);
+        }
+    }
+    std::size_t matched = 0;
+    for (const std::string& octet : octets) {
+        for (const char* tail : {"", "\r\n", ".", ":", "a", "0"}) {
+            for (const std::string& text : {octet + ".1.22.3" + tail, "4.55.6." + octet + tail}) {
+                pegtl::memory_input<> fast(text, "");
+                pegtl::memory_input<> choice(text, "");
+                const bool a = pegtl::parse<g::IPv4address>(fast);
+                const bool b = pegtl::parse<g::dotted_quad>(choice);
+                ASSERT_EQ(a, b) << text;
+                ASSERT_EQ(fast.current(), choice.current()) << text;
+                matched += a ? 1 : 0;
+            }
+        }
+    }
+    EXPECT_GT(matched, 2000U);
+}
+
+} // namespace
+} // namespace tcpchat
