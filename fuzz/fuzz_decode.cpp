@@ -8,8 +8,11 @@
 // - leniencies and limits only widen what is accepted: what decodes with the strict profile or
 //   with smaller limits decodes to the same value with the lenient profile (spec §7, §9.2);
 // - decode() and decode_stream() agree: a whole message is the stream's only message, trailing
-//   data means the stream's first message ends there, and any other error is the stream's error.
+//   data means the stream's first message ends there, and any other error is the stream's error;
+// - the canonical path is only a shortcut: whatever it decodes, the general path decodes to the
+//   same message and length, whether or not more bytes may follow (spec §4.4, codec/src/parse.hpp).
 #include "check.hpp"
+#include "parse.hpp"
 
 #include <string>
 
@@ -74,6 +77,28 @@ void check_wider(Context c, const Decoded& narrow, const Decoded& lenient, const
             describe(narrow) + " vs lenient " + describe(lenient));
 }
 
+void check_canonical_agrees(Context c, std::string_view wire, const DecodeOptions& o) {
+    Step fast;
+    if (!tcpchat::detail::parse_canonical(c, wire, o.limits, fast)) {
+        return;
+    }
+    for (const bool final : {false, true}) {
+        const Step general = tcpchat::detail::parse_general(c, wire, o, final);
+        std::ostringstream got;
+        got << "canonical: " << fast.message << " (" << fast.consumed << " bytes); general: ";
+        if (general.status == Status::message) {
+            got << general.message << " (" << general.consumed << " bytes)";
+        } else if (general.status == Status::error) {
+            got << general.error;
+        } else {
+            got << "need more";
+        }
+        require(general.status == Status::message && general.consumed == fast.consumed &&
+                    general.message == fast.message,
+                "the canonical path and the general path disagree", c, o, got.str());
+    }
+}
+
 } // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -82,6 +107,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         const Decoded lenient = decode_checked(c, in.wire, lenient_profile);
         const Decoded strict = decode_checked(c, in.wire, strict_profile);
         const Decoded custom = decode_checked(c, in.wire, in.options);
+        check_canonical_agrees(c, in.wire, lenient_profile);
+        check_canonical_agrees(c, in.wire, strict_profile);
+        check_canonical_agrees(c, in.wire, in.options);
         check_wider(c, strict, lenient, strict_profile, "strict");
         check_wider(c, custom, lenient, in.options, "the input's options");
         check_stream_agrees(c, in.wire, lenient_profile, lenient);
