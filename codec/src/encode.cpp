@@ -5,7 +5,9 @@
 #include "tcpchat/error.hpp"
 #include "tcpchat/grammar.hpp"
 
+#include <algorithm>
 #include <charconv>
+#include <string_view>
 
 namespace tcpchat {
 namespace {
@@ -29,7 +31,8 @@ Errc check_id(std::string_view id, const Limits& limits) {
 }
 
 bool is_ip(std::string_view host) {
-    pegtl::memory_input<pegtl::tracking_mode::lazy> in(host.data(), host.size(), "");
+    pegtl::memory_input<pegtl::tracking_mode::lazy, pegtl::eol::crlf, const char*> in(
+        host.data(), host.data() + host.size(), "");
     return pegtl::parse<pegtl::seq<grammar::ip, pegtl::eof>>(in);
 }
 
@@ -43,16 +46,22 @@ Errc check_contact(const Contact& c, const Limits& limits) {
     return c.port == 0 ? Errc::bad_port : Errc{};
 }
 
-void put_port(std::string& out, std::uint16_t port) {
-    char digits[8];
-    const auto end = std::to_chars(digits, digits + sizeof digits, port).ptr;
-    out.append(digits, std::size_t(end - digits));
+// Appends the pieces, growing `out` once.
+template <typename... Pieces>
+void put(std::string& out, const Pieces&... pieces) {
+    const std::size_t at = out.size();
+    out.resize(at + (std::string_view(pieces).size() + ...));
+    char* p = out.data() + at;
+    ((p = std::copy_n(std::string_view(pieces).data(), std::string_view(pieces).size(), p)), ...);
 }
 
-void put_contact(std::string& out, const Contact& c) {
-    out.append("clientID: ").append(c.id).append("\r\nIP: ").append(c.host).append("\r\nPort: ");
-    put_port(out, c.port);
-    out.append("\r\n");
+// A method line, the contact headers and whatever ends the message, in canonical form (§4.4).
+void put_contact_message(std::string& out, std::string_view method, const Contact& c,
+                         std::string_view tail) {
+    char digits[8];
+    const auto end = std::to_chars(digits, digits + sizeof digits, c.port).ptr;
+    put(out, method, "\r\nclientID: ", c.id, "\r\nIP: ", c.host,
+        "\r\nPort: ", std::string_view(digits, std::size_t(end - digits)), "\r\n", tail);
 }
 
 // Each message's check, then its bytes.
@@ -64,25 +73,22 @@ struct Encoder {
         if (const Errc e = check_contact(m.self, limits); e != Errc{}) {
             return e;
         }
-        out.append("REGISTER\r\n");
-        put_contact(out, m.self);
-        out.append("\r\n");
+        put_contact_message(out, "REGISTER", m.self, "\r\n");
         return {};
     }
     Errc operator()(const RegAck& m) const {
         if (const Errc e = check_contact(m.self, limits); e != Errc{}) {
             return e;
         }
-        out.append("REGACK\r\n");
-        put_contact(out, m.self);
-        out.append(m.status ? "Status: registered\r\n\r\n" : "\r\n");
+        put_contact_message(out, "REGACK", m.self,
+                            m.status ? "Status: registered\r\n\r\n" : "\r\n");
         return {};
     }
     Errc operator()(const Bridge& m) const {
         if (const Errc e = check_id(m.id, limits); e != Errc{}) {
             return e;
         }
-        out.append("BRIDGE\r\nclientID: ").append(m.id).append("\r\n\r\n");
+        put(out, "BRIDGE\r\nclientID: ", m.id, "\r\n\r\n");
         return {};
     }
     Errc operator()(const BridgeAck& m) const {
@@ -93,18 +99,14 @@ struct Encoder {
         if (const Errc e = check_contact(*m.peer, limits); e != Errc{}) {
             return e;
         }
-        out.append("BRIDGEACK\r\n");
-        put_contact(out, *m.peer);
-        out.append("\r\n");
+        put_contact_message(out, "BRIDGEACK", *m.peer, "\r\n");
         return {};
     }
     Errc operator()(const Chat& m) const {
         if (const Errc e = check_contact(m.self, limits); e != Errc{}) {
             return e;
         }
-        out.append("CHAT\r\n");
-        put_contact(out, m.self);
-        out.append("\r\n");
+        put_contact_message(out, "CHAT", m.self, "\r\n");
         return {};
     }
     Errc operator()(const Text& m) const {
@@ -119,10 +121,7 @@ struct Encoder {
         if (m.text.size() + (stuff ? 1 : 0) > limits.line_length) {
             return Errc::line_too_long;
         }
-        if (stuff) {
-            out.push_back('\\');
-        }
-        out.append(m.text).append("\r\n");
+        put(out, stuff ? "\\" : "", m.text, "\r\n");
         return {};
     }
     Errc operator()(const Quit& /*m*/) const {
@@ -150,8 +149,8 @@ struct Encoder {
         }
         const char code[3] = {char('0' + m.code / 100), char('0' + m.code / 10 % 10),
                               char('0' + m.code % 10)};
-        out.append("ERROR\r\nCode: ").append(code, 3).append("\r\nReason: ").append(m.reason);
-        out.append("\r\n\r\n");
+        put(out, "ERROR\r\nCode: ", std::string_view(code, 3), "\r\nReason: ", m.reason,
+            "\r\n\r\n");
         return {};
     }
 };
