@@ -7,6 +7,10 @@ Sources, so that the seeds follow the documents instead of being copied by hand:
 - the byte strings that the conformance transcripts (conformance/cases/*.md) send or expect,
   placeholders replaced by sample values, and the transcripts themselves (fuzz_transcript).
 
+The spec's examples that carry an IPv4 address are also written with the addresses and ports at
+the edges of RFC 3986's dec-octet alternatives and of Port's range, canonically and with a lenient
+separator (which the codec decodes on its general path rather than its canonical one).
+
 Every wire example becomes seeds in the input layout of fuzz/fuzz_input.hpp: option bytes, for the
 stream target a chunk pattern, then the bytes. Examples of one context are also joined into one
 stream (a chat: the CHAT message, then every text line), so that the decoders see several messages
@@ -146,6 +150,25 @@ def case_examples(case):
         yield f"case-{case.stem}-{src}-{dst}", None, data
 
 
+# Edge values (spec §4.3): each dec-octet alternative at its limits, and Port's.
+EDGE_ADDRESSES = (b"255.255.255.255", b"250.249.200.199", b"0.9.10.99", b"100.1.0.254")
+EDGE_PORTS = (b"65535", b"1", b"65536", b"10000")
+IPV4_FIELD = re.compile(rb"IP: \d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}\r\n")
+PORT_FIELD = re.compile(rb"Port: \d+\r\n")
+
+
+def edge_variants(examples):
+    """The spec examples with an IPv4 address, given edge addresses and ports."""
+    for name, context, data in examples:
+        if not name.startswith("spec-") or not IPV4_FIELD.search(data):
+            continue
+        for i, (address, port) in enumerate(zip(EDGE_ADDRESSES, EDGE_PORTS)):
+            edged = IPV4_FIELD.sub(b"IP: " + address + b"\r\n", data)
+            edged = PORT_FIELD.sub(b"Port: " + port + b"\r\n", edged)
+            yield f"{name}-edge{i}", context, edged
+            yield f"{name}-edge{i}-tight", context, edged.replace(b"IP: ", b"IP:")
+
+
 def write(directory, name, data, written):
     digest = hashlib.sha1(data).hexdigest()[:12]
     if digest in written.setdefault(directory, set()):
@@ -171,6 +194,8 @@ def main():
         print("make_corpus: no wire examples found (spec/tcp-chat.md, conformance/cases)",
               file=sys.stderr)
         return 1
+
+    examples.extend(list(edge_variants(examples)))
 
     # Whole streams per context: what a decoder of that context reads, several messages in a row.
     joined = {c: b"".join(d for _, ctx, d in examples if ctx == c) for c in CONTEXTS}
