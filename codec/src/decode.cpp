@@ -356,13 +356,17 @@ struct action<g::status> {
     }
 };
 
+// The value of the three digits of a Code (spec §5.8).
+std::uint16_t code_value(const char* p) {
+    return std::uint16_t((p[0] - '0') * 100 + (p[1] - '0') * 10 + (p[2] - '0'));
+}
+
 template <>
 struct action<g::code> {
     template <typename ActionInput>
     static void apply(const ActionInput& in, ParseState& st) {
-        const char* p = in.begin();
         if (!st.ignoring) {
-            st.code = std::uint16_t((p[0] - '0') * 100 + (p[1] - '0') * 10 + (p[2] - '0'));
+            st.code = code_value(in.begin());
         }
     }
 };
@@ -707,8 +711,7 @@ template <>
 struct action<g::code> {
     template <typename ActionInput>
     static void apply(const ActionInput& in, State& st) {
-        const char* p = in.begin();
-        st.code = std::uint16_t((p[0] - '0') * 100 + (p[1] - '0') * 10 + (p[2] - '0'));
+        st.code = code_value(in.begin());
     }
 };
 template <>

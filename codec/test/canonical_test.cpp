@@ -41,13 +41,11 @@ std::vector<Case> canonical_cases() {
         ids.push_back(std::string(n, char('!' + n % 90)));
     }
     ids.push_back(std::string(64, '~'));
-    static std::vector<std::string> keep; // the views of the messages point into these
-    keep = ids;
     std::vector<Case> out;
     std::size_t k = 0;
     for (const std::string& host : hosts) {
         for (const std::uint16_t port : ports) {
-            const Contact c{keep[k++ % keep.size()], host, port};
+            const Contact c{ids[k++ % ids.size()], host, port};
             out.push_back({Context::request, wire(Register{c})});
             out.push_back({Context::response, wire(RegAck{c, false})});
             out.push_back({Context::response, wire(RegAck{c, true})});
@@ -55,7 +53,7 @@ std::vector<Case> canonical_cases() {
             out.push_back({Context::chat_open, wire(Chat{c})});
         }
     }
-    for (const std::string& id : keep) {
+    for (const std::string& id : ids) {
         out.push_back({Context::request, wire(Bridge{id})});
     }
     out.push_back({Context::response, wire(BridgeAck{})});
