@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <array>
+#include <bit>
 #include <cstdint>
 #include <optional>
 
@@ -430,6 +431,23 @@ struct action<g::blank_line> {
     }
 };
 
+// Sets `out` to the message of method `m` with these header values (spec §5). A BRIDGEACK carries
+// a peer when its clientID is present; callers make sure its three values are all present or all
+// empty. No framed message has another method (allowed_in).
+[[gnu::always_inline]] inline void set_message(Message& out, Method m, const Contact& c,
+                                               bool status, std::uint16_t code,
+                                               std::string_view reason) {
+    switch (m) {
+    case Method::register_: out = Register{c}; break;
+    case Method::regack: out = RegAck{c, status}; break;
+    case Method::bridge: out = Bridge{c.id}; break;
+    case Method::bridgeack: out = c.id.empty() ? BridgeAck{} : BridgeAck{c}; break;
+    case Method::chat: out = Chat{c}; break;
+    case Method::error: out = ErrorReply{code, reason}; break;
+    default: break;
+    }
+}
+
 // A complete framed message: required headers present, then the value (spec §5).
 struct on_framed_message {
     template <typename ActionInput>
@@ -442,30 +460,18 @@ struct on_framed_message {
             }
             throw Failure{Errc::missing_header, st.blank_at, field_names[f]};
         }
-        const Contact contact{st.id, st.host, st.port};
-        switch (st.method) {
-        case Method::register_: st.result = Register{contact}; break;
-        case Method::regack: st.result = RegAck{contact, st.status}; break;
-        case Method::bridge: st.result = Bridge{st.id}; break;
-        case Method::bridgeack: {
+        if (st.method == Method::bridgeack) {
             const bool id = !st.id.empty();
             const bool host = !st.host.empty();
             const bool port = st.port != 0;
-            if (id && host && port) {
-                st.result = BridgeAck{contact};
-            } else if (!id && !host && !port) {
-                st.result = BridgeAck{};
-            } else {
+            if ((id || host || port) && !(id && host && port)) {
                 const Field empty = !id ? Field::client_id : !host ? Field::ip : Field::port;
                 throw Failure{Errc::empty_value, st.value_pos[std::size_t(empty)],
                               "all three values, or none (the empty BRIDGEACK)"};
             }
-            break;
         }
-        case Method::chat: st.result = Chat{contact}; break;
-        case Method::error: st.result = ErrorReply{st.code, st.reason}; break;
-        default: break;
-        }
+        set_message(st.result, st.method, Contact{st.id, st.host, st.port}, st.status, st.code,
+                    st.reason);
     }
 };
 template <>
@@ -658,7 +664,6 @@ struct chat_opening : pegtl::seq<g::chat_message> {};
 
 struct State {
     Method method = Method::none;
-    bool contact = false; // contact_fields matched (a BRIDGEACK may carry none)
     std::string_view id, host, reason;
     std::uint32_t port = 0;
     std::uint16_t code = 0;
@@ -691,13 +696,6 @@ struct action<g::canonical_port> {
             value = value * 10 + std::uint32_t(*p - '0');
         }
         st.port = value;
-    }
-};
-template <>
-struct action<g::contact_fields> {
-    template <typename ActionInput>
-    static void apply(const ActionInput& /*in*/, State& st) {
-        st.contact = true;
     }
 };
 template <>
@@ -742,14 +740,10 @@ struct action<g::chat_message> : on_message<Method::chat> {};
 template <>
 struct action<g::error_message> : on_message<Method::error> {};
 
-// The header lines of a canonical message of method `m`.
-constexpr std::size_t header_lines(Method m, bool status) {
-    switch (m) {
-    case Method::bridge: return 1;
-    case Method::error: return 2;
-    case Method::regack: return status ? 4 : 3;
-    default: return 3;
-    }
+// The header lines of a canonical message of method `m`: all of its headers, Status only when
+// present (spec §4.4). No canonical message has more than 4.
+std::size_t header_lines(Method m, bool status) {
+    return std::size_t(std::popcount(fields_of(m))) - (m == Method::regack && !status ? 1 : 0);
 }
 
 bool is_wsp(char c) {
@@ -768,27 +762,20 @@ bool match(const char* begin, const char* end, const Limits& lim, Step& step) {
     }
     const auto length = std::size_t(in.current() - begin);
     // Every line is shorter than the message, so a message within MAX-LINE has no long line.
-    const bool within_limits = length <= lim.message_size && length <= lim.line_length &&
-                               header_lines(st.method, st.status) <= lim.header_count &&
-                               st.id.size() <= lim.id_length;
+    const bool within_limits =
+        length <= lim.message_size && length <= lim.line_length &&
+        (lim.header_count >= 4 || header_lines(st.method, st.status) <= lim.header_count) &&
+        st.id.size() <= lim.id_length;
     const bool port_ok = st.port <= 65535;
     const bool reason_ok =
         st.reason.empty() || (!is_wsp(st.reason.front()) && !is_wsp(st.reason.back()));
     if (!within_limits || !port_ok || !reason_ok) {
         return false;
     }
-    const Contact contact{st.id, st.host, std::uint16_t(st.port)};
     step.status = Status::message;
     step.consumed = length;
-    switch (st.method) {
-    case Method::register_: step.message = Register{contact}; break;
-    case Method::regack: step.message = RegAck{contact, st.status}; break;
-    case Method::bridge: step.message = Bridge{st.id}; break;
-    case Method::bridgeack: step.message = st.contact ? BridgeAck{contact} : BridgeAck{}; break;
-    case Method::chat: step.message = Chat{contact}; break;
-    case Method::error: step.message = ErrorReply{st.code, st.reason}; break;
-    default: return false;
-    }
+    set_message(step.message, st.method, Contact{st.id, st.host, std::uint16_t(st.port)}, st.status,
+                st.code, st.reason);
     return true;
 }
 
