@@ -55,6 +55,12 @@ struct Failure {
     bool bytes = true;    // expected/actual are raw bytes (shown escaped, difference marked)
 };
 
+// The implementation under test died or stopped serving while a case ran.
+struct Crash {
+    std::string what;        // "exited with status 1", "killed by SIGSEGV", "stopped accepting"
+    std::string last_output; // the last lines it printed (stdout and stderr); may be empty
+};
+
 struct CaseResult {
     const Case* test = nullptr;
     bool passed = false;
@@ -63,6 +69,13 @@ struct CaseResult {
     std::optional<std::string> skipped;
     std::chrono::milliseconds elapsed{};
     std::string note; // e.g. how the client under test ended
+    // The implementation crashed or stopped during this case (the case has failed).
+    std::optional<Crash> crashed;
+    // The case was not run because the implementation had stopped before it: neither passed
+    // nor failed, and the run's exit status says so.
+    std::optional<std::string> not_run;
+    // What the implementation under test printed while this case ran (supervised runs only).
+    std::string output;
 };
 
 // ---- Modes -------------------------------------------------------------------------------
