@@ -63,9 +63,10 @@ def main():
                       r["completed"] > 0 and r["errors"] == 0,
                       f'{r["completed"]} requests, {r["errors"]} errors {r.get("first_error", "")}')
 
-    r = load(args.load, "--mode", "chat", "-c", "2", "-d", "0.5", "--size", "100")
-    check("tcp-chat-load --mode chat", r["completed"] > 0 and r["errors"] == 0,
-          f'{r["completed"]} round trips, {r["errors"]} errors {r.get("first_error", "")}')
+    for mode in ("chat", "chat-raw"):
+        r = load(args.load, "--mode", mode, "-c", "2", "-d", "0.5", "--size", "100")
+        check(f"tcp-chat-load --mode {mode}", r["completed"] > 0 and r["errors"] == 0,
+              f'{r["completed"]} round trips, {r["errors"]} errors {r.get("first_error", "")}')
 
     r = load(args.load, "--server", "192.0.2.1:5555")
     check("tcp-chat-load refuses a non-loopback target", r["completed"] == 0 and r["errors"] == -1)

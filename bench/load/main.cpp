@@ -3,6 +3,7 @@
 // reports the rate, latency percentiles and errors. Loopback targets only: it is a benchmark, not
 // a load-testing tool for other people's servers. See bench/README.md.
 #include "chat_load.hpp"
+#include "raw_chat.hpp"
 #include "request_load.hpp"
 #include "tcpchat/version.hpp"
 
@@ -124,12 +125,14 @@ int main(int argc, char** argv) {
     app.add_option("--server", server, "the server, HOST:PORT or [IPv6]:PORT; loopback only");
     app.add_option("--mode", options.mode,
                    "register, bridge (each clientID registered once first), mixed (REGISTER and "
-                   "BRIDGE in turn) or chat (peer pairs, no server)")
+                   "BRIDGE in turn), chat (peer pairs, no server) or chat-raw (the same ping-pong "
+                   "over plain POSIX sockets, without the codec or Asio)")
         ->transform(
             CLI::CheckedTransformer(std::map<std::string, Mode>{{"register", Mode::register_only},
                                                                 {"bridge", Mode::bridge_only},
                                                                 {"mixed", Mode::mixed},
-                                                                {"chat", Mode::chat}}));
+                                                                {"chat", Mode::chat},
+                                                                {"chat-raw", Mode::chat_raw}}));
     app.add_option("-c,--connections", options.connections,
                    "concurrent connections (chat: peer pairs)")
         ->check(CLI::Range(1, 100000));
@@ -157,7 +160,8 @@ int main(int argc, char** argv) {
     }
 
     std::string why;
-    if (options.mode != Mode::chat) {
+    const bool chat = options.mode == Mode::chat || options.mode == Mode::chat_raw;
+    if (!chat) {
         const auto target = parse_target(server, why);
         if (!target) {
             std::fprintf(stderr, "tcp-chat-load: --server %s: %s\n", server.c_str(), why.c_str());
@@ -193,11 +197,16 @@ int main(int argc, char** argv) {
     const auto started = std::chrono::steady_clock::now();
     Budget budget(options.requests, options.duration);
     Results results;
-    if (options.mode == Mode::chat) {
+    if (chat) {
         info.what = "chat round trips of " + std::to_string(options.text_size) + "-byte lines";
         info.target = "peers on " + peer_host;
         info.unit = "round trips";
-        results = run<ChatWorker>(options, budget);
+        if (options.mode == Mode::chat_raw) {
+            info.what += " over plain sockets";
+            results = run<RawChatWorker>(options, budget);
+        } else {
+            results = run<ChatWorker>(options, budget);
+        }
     } else {
         info.what = options.mode == Mode::register_only ? "REGISTER"
                     : options.mode == Mode::bridge_only ? "BRIDGE"

@@ -14,6 +14,7 @@ enum class Mode : std::uint8_t {
     bridge_only,   // BRIDGE on every connection (each clientID is registered once first, uncounted)
     mixed,         // REGISTER and BRIDGE in turn on each connection slot
     chat,          // pairs of peers ping-ponging text lines in CHAT (spec §5.5, §5.6)
+    chat_raw,      // the same ping-pong over plain POSIX sockets, the floor `chat` is compared with
 };
 
 struct LoadOptions {
