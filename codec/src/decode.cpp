@@ -465,8 +465,19 @@ struct on_framed_message {
             const bool host = !st.host.empty();
             const bool port = st.port != 0;
             if ((id || host || port) && !(id && host && port)) {
-                const Field empty = !id ? Field::client_id : !host ? Field::ip : Field::port;
-                throw Failure{Errc::empty_value, st.value_pos[std::size_t(empty)],
+                // A check on the whole message, located at the empty value that comes first in
+                // the message, whatever the header order (spec §5.4).
+                const char* first = nullptr;
+                const auto consider = [&](bool filled, Field f) {
+                    const char* at = st.value_pos[std::size_t(f)];
+                    if (!filled && (first == nullptr || at < first)) {
+                        first = at;
+                    }
+                };
+                consider(id, Field::client_id);
+                consider(host, Field::ip);
+                consider(port, Field::port);
+                throw Failure{Errc::empty_value, first,
                               "all three values, or none (the empty BRIDGEACK)"};
             }
         }

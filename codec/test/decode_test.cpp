@@ -107,6 +107,8 @@ const Row rows[] = {
     {"empty_id", Context::request, R"(BRIDGE\r\nclientID: \r\n\r\n)", "error:empty_value@18", nullptr},
     {"empty_port_register", Context::request, R"(REGISTER\r\nclientID: a\r\nIP: 1.2.3.4\r\nPort: \r\n\r\n)", "error:empty_value@42", nullptr},
     {"partly_empty_bridgeack", Context::response, R"(BRIDGEACK\r\nclientID: b\r\nIP: \r\nPort: \r\n\r\n)", "error:empty_value@28", nullptr},
+    // Any header order: the empty value that comes first in the message, not first by name (§5.4).
+    {"partly_empty_bridgeack_any_order", Context::response, R"(BRIDGEACK\r\nPort: 3001\r\nIP: \r\nclientID: \r\n\r\n)", "error:empty_value@27", "error:header_order@23"},
     {"space_in_id", Context::request, R"(BRIDGE\r\nclientID: us er\r\n\r\n)", "error:bad_client_id@21", "error:trailing_whitespace@20"},
     {"port_zero", Context::request, R"(REGISTER\r\nclientID: a\r\nIP: 1.2.3.4\r\nPort: 0\r\n\r\n)", "error:bad_port@42", nullptr},
     {"port_65536", Context::request, R"(REGISTER\r\nclientID: a\r\nIP: 1.2.3.4\r\nPort: 65536\r\n\r\n)", "error:bad_port@42", nullptr},

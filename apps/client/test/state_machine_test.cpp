@@ -272,6 +272,17 @@ TEST(StateMachine, OtherBridgeFailuresCloseTheSocketOpenedForIt) {
     EXPECT_EQ(m.state(), State::registered);
 }
 
+// §10.6: a renewed BRIDGE answered with this client's own contact leaves the wait as it was: the
+// client keeps listening (no StopListening) and does not connect.
+TEST(StateMachine, BridgeAckNamingItselfInWaitKeepsWaiting) {
+    StateMachine m = in(State::wait);
+    (void)m.typed("/bridge");
+    EXPECT_EQ(m.bridged(reply(BridgeAckRecord{user1})),
+              Effects{error("server 127.0.0.2:5555 named this client as its own peer; not "
+                            "connecting")});
+    EXPECT_EQ(m.state(), State::wait);
+}
+
 TEST(StateMachine, ListenFailureSendsNoBridge) {
     StateMachine m = in(State::registered);
     (void)m.typed("/bridge");
