@@ -41,8 +41,9 @@ void add_common(CLI::App& app, Common& c) {
                    "(e.g. 6.3 or §6); repeatable");
     app.add_option(
         "--cases", c.cases_dir,
-        "The suite's directory when no PATH is given (default: $TCPCHAT_CONFORMANCE_CASES "
-        "or the source tree's conformance/cases)");
+        "The suite's directory when no PATH is given (default: the installed one beside the "
+        "program, ../share/tcpchat/conformance/cases, else $TCPCHAT_CONFORMANCE_CASES, else the "
+        "source tree's conformance/cases)");
     app.add_flag("--list,-l", c.list, "List the selected cases and exit");
     app.add_option(
            "--timeout", c.timeout_ms,

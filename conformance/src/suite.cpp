@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <system_error>
 #include <utility>
 
 namespace tcpchat::conformance {
@@ -14,6 +15,17 @@ namespace tcpchat::conformance {
 namespace fs = std::filesystem;
 
 std::string default_cases_dir() {
+    // An installed runner carries its suite: <prefix>/bin/../share/tcpchat/conformance/cases.
+#ifdef TCPCHAT_CONFORMANCE_INSTALLED_CASES
+    std::error_code ec;
+    const fs::path self = fs::read_symlink("/proc/self/exe", ec);
+    if (!ec) {
+        const fs::path installed = self.parent_path() / TCPCHAT_CONFORMANCE_INSTALLED_CASES;
+        if (fs::is_directory(installed, ec)) {
+            return installed.lexically_normal().string();
+        }
+    }
+#endif
     if (const char* env = std::getenv("TCPCHAT_CONFORMANCE_CASES"); env != nullptr && *env != 0) {
         return env;
     }

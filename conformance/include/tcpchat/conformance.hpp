@@ -30,7 +30,9 @@ struct Suite {
     std::vector<LoadError> errors;
 };
 
-// The shipped suite's directory: $TCPCHAT_CONFORMANCE_CASES, else the source tree's cases/.
+// The shipped suite's directory: the installed one beside the running executable
+// (bin/../share/tcpchat/conformance/cases), else $TCPCHAT_CONFORMANCE_CASES, else the source
+// tree's.
 [[nodiscard]] std::string default_cases_dir();
 
 // Loads files and directories (every *.md in a directory, not recursive).
