@@ -132,7 +132,11 @@ int main(int argc, char** argv) {
                                                                 {"bridge", Mode::bridge_only},
                                                                 {"mixed", Mode::mixed},
                                                                 {"chat", Mode::chat},
-                                                                {"chat-raw", Mode::chat_raw}}));
+                                                                {"chat-raw", Mode::chat_raw}})
+                .description(""))
+        // The mapping (names to enum numbers) means nothing to a user; the names are listed above.
+        ->type_name("MODE")
+        ->default_str("mixed");
     app.add_option("-c,--connections", options.connections,
                    "concurrent connections (chat: peer pairs)")
         ->check(CLI::Range(1, 100000));

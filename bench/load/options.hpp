@@ -9,7 +9,8 @@
 
 namespace tcpchat::load {
 
-enum class Mode : std::uint8_t {
+// int, not uint8_t: CLI11 prints the values of a character type as raw bytes (NULs in --help).
+enum class Mode : int {
     register_only, // REGISTER on every connection
     bridge_only,   // BRIDGE on every connection (each clientID is registered once first, uncounted)
     mixed,         // REGISTER and BRIDGE in turn on each connection slot
