@@ -84,7 +84,7 @@ int main(int argc, char** argv) {
                  "let a REGISTER from any address replace a registered clientID");
     app.add_flag("--strict", strict, "decode requests with the strict profile (no leniencies)");
     auto* verbose_flag = app.add_flag("-v,--verbose", verbose, "also log every connection");
-    app.add_flag("-q,--quiet", quiet, "log rejected requests and errors only")
+    app.add_flag("-q,--quiet", quiet, "log the start-up line, rejected requests and errors only")
         ->excludes(verbose_flag);
 
     CLI11_PARSE(app, argc, argv);
@@ -118,6 +118,14 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "tcp-chat-server: cannot listen on %s: %s\n", where.str().c_str(),
                      ec.message().c_str());
         return 1;
+    }
+    if (quiet) {
+        // The start-up line is the one an operator and a script need (with --port 0, the only
+        // way to learn the port), so -q keeps it; the server logs it at the info level only.
+        std::ostringstream line;
+        line << "tcp-chat-server " << tcpchat::project_version << " listening on "
+             << server.local_endpoint();
+        print_line(tcpchat::LogLevel::error, line.str());
     }
 
     io.run();

@@ -223,38 +223,36 @@ TEST(ServerBinary, StopsOnSigterm) {
     EXPECT_EQ(server.wait(), 0);
 }
 
-// A port that was free a moment ago, for runs that cannot print the one they got.
-std::string free_port() {
-    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    ::inet_pton(AF_INET, "127.0.0.2", &address.sin_addr);
-    ::bind(fd, reinterpret_cast<const sockaddr*>(&address), sizeof address);
-    socklen_t size = sizeof address;
-    ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &size);
-    ::close(fd);
-    return std::to_string(ntohs(address.sin_port));
-}
-
-TEST(ServerBinary, QuietPrintsOnlyRejections) {
-    const std::string port = free_port();
-    ServerProcess server({"-q", "--host=127.0.0.2", "--port=" + port});
-    const auto p = static_cast<std::uint16_t>(std::stoi(port));
-    const std::string good = "BRIDGE\r\nclientID: user1\r\n\r\n"; // 404, not registered
-    std::string reply;
-    for (int tries = 0; reply.empty() && tries < 2000; ++tries) {
-        reply = send_request(p, good); // empty until the server listens
-        if (reply.empty()) {
-            ::usleep(10'000);
-        }
-    }
-    EXPECT_EQ(reply, "ERROR\r\nCode: 404\r\nReason: clientID user1 is not registered\r\n\r\n");
-    const auto line = server.line();
+TEST(ServerBinary, QuietPrintsTheListeningLineAndRejectionsOnly) {
+    // With -q and --port 0, the start-up line is the only way to learn the port.
+    ServerProcess server({"-q", "--host=127.0.0.2", "--port=0"});
+    ASSERT_TRUE(server.running());
+    const std::uint16_t port = listening_port(server);
+    ASSERT_NE(port, 0);
+    EXPECT_EQ(
+        send_request(port, "REGISTER\r\nclientID: user1\r\nIP: 127.0.0.1\r\nPort: 3000\r\n\r\n"),
+        "REGACK\r\nclientID: user1\r\nIP: 127.0.0.1\r\nPort: 3000\r\n\r\n");
+    EXPECT_EQ(send_request(port, "BRIDGE\r\nclientID: user9\r\n\r\n"),
+              "ERROR\r\nCode: 404\r\nReason: clientID user9 is not registered\r\n\r\n");
+    const auto line = server.line(); // not the REGISTER line: quiet
     ASSERT_TRUE(line.has_value());
-    EXPECT_NE(line->find(": clientID user1 is not registered"), std::string::npos) << *line;
+    EXPECT_EQ(line->rfind("rejected 127.0.0.", 0), 0U) << *line;
+    EXPECT_NE(line->find(": clientID user9 is not registered"), std::string::npos) << *line;
     server.signal(SIGINT);
     EXPECT_EQ(server.wait(), 0);
-    EXPECT_FALSE(server.line().has_value()) << "no start-up or stop lines when quiet";
+    EXPECT_FALSE(server.line().has_value()) << "no stop lines when quiet";
+}
+
+TEST(ServerBinary, QuietOnIpv6NamesTheAddressInBrackets) {
+    ServerProcess server({"--listen", "::1", "--port", "0", "-q"});
+    ASSERT_TRUE(server.running());
+    const auto line = server.line();
+    ASSERT_TRUE(line.has_value());
+    const std::string prefix = "tcp-chat-server 1.0.0 listening on [::1]:";
+    ASSERT_EQ(line->rfind(prefix, 0), 0U) << *line;
+    EXPECT_GT(std::stoi(line->substr(prefix.size())), 0) << *line;
+    server.signal(SIGTERM);
+    EXPECT_EQ(server.wait(), 0);
 }
 
 TEST(ServerBinary, ExitsWithStatus1WhenThePortIsTaken) {
