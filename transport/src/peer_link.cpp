@@ -9,6 +9,7 @@
 #include <boost/asio/connect.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
+#include <iterator>
 #include <list>
 #include <sstream>
 #include <utility> // before Asio: Boost 1.74's headers use std::exchange without including it
@@ -452,6 +453,8 @@ class WaitMode::Listener : public std::enable_shared_from_this<Listener> {
 
     [[nodiscard]] bool listening() const noexcept { return acceptor_.is_open(); }
 
+    [[nodiscard]] std::size_t pending() const noexcept { return handshakes_.size(); }
+
   private:
     using Entry = std::list<std::shared_ptr<Handshake>>::iterator;
 
@@ -480,14 +483,17 @@ class WaitMode::Listener : public std::enable_shared_from_this<Listener> {
     void admit(tcp::socket socket) {
         if (chat_started_) {
             // One chat per client (spec §10.3): accepted and closed at once, without a byte.
-            log("closed " + remote_text(socket) + ": a chat is already active");
+            log_closed(remote_text(socket), "a chat is already active");
             close_now(socket);
             return;
         }
-        if (handshakes_.size() >= options_.max_handshakes) {
-            log("closed " + remote_text(socket) + ": too many connections have not sent CHAT");
-            close_now(socket);
-            return;
+        if (handshakes_.size() >= options_.max_pending) {
+            // Evict the oldest: a real initiator sends CHAT right after connecting (§10.4), so
+            // the connection that has waited longest is the least likely to be one. Refusing the
+            // newcomer instead would let a few reconnecting strangers keep every peer out.
+            reject(std::prev(handshakes_.end()), "evicted, the oldest of " +
+                                                     std::to_string(handshakes_.size()) +
+                                                     " connections without CHAT");
         }
         handshakes_.push_front(std::make_shared<Handshake>(std::move(socket), options_));
         const Entry entry = handshakes_.begin();
@@ -536,7 +542,7 @@ class WaitMode::Listener : public std::enable_shared_from_this<Listener> {
 
     void reject(Entry entry, const std::string& why) {
         auto handshake = *entry;
-        log("closed " + handshake->address + ": " + why);
+        log_closed(handshake->address, why);
         handshake->timer.cancel();
         close_now(handshake->socket);
         handshakes_.erase(entry);
@@ -550,11 +556,12 @@ class WaitMode::Listener : public std::enable_shared_from_this<Listener> {
         handshakes_.erase(entry);
         chat_started_ = true;
         for (auto& other : handshakes_) {
-            log("closed " + other->address + ": " + peer.id + " started a chat first");
+            log_closed(other->address, peer.id + " started a chat first");
             other->timer.cancel();
             close_now(other->socket);
         }
         handshakes_.clear();
+        sum_up_closed();
         auto link = std::make_shared<PeerLink>(std::move(handshake->socket), std::move(peer),
                                                std::move(handshake->decoder), std::string(unread),
                                                options_);
@@ -571,13 +578,44 @@ class WaitMode::Listener : public std::enable_shared_from_this<Listener> {
         }
     }
 
+    // One line per closed connection, but at most closed_lines_per_interval lines in each
+    // interval; the rest are counted and summed up in one line when the next interval starts.
+    void log_closed(const std::string& address, const std::string& why) {
+        const auto now = std::chrono::steady_clock::now();
+        if (now - interval_start_ >= closed_log_interval) {
+            sum_up_closed();
+            interval_start_ = now;
+            lines_in_interval_ = 0;
+        }
+        if (lines_in_interval_ < closed_lines_per_interval) {
+            ++lines_in_interval_;
+            log("closed " + address + ": " + why);
+        } else {
+            ++unlogged_closes_;
+        }
+    }
+
+    void sum_up_closed() {
+        if (unlogged_closes_ > 0) {
+            log("closed " + std::to_string(unlogged_closes_) +
+                " more connections that did not send CHAT, not logged one by one");
+            unlogged_closes_ = 0;
+        }
+    }
+
+    static constexpr std::chrono::seconds closed_log_interval{10};
+    static constexpr std::size_t closed_lines_per_interval = 8;
+
     tcp::acceptor acceptor_;
     asio::steady_timer retry_;
     PeerOptions options_;
     Log log_;
     Handler handler_;
-    std::list<std::shared_ptr<Handshake>> handshakes_;
+    std::list<std::shared_ptr<Handshake>> handshakes_; // newest first
     bool chat_started_ = false;
+    std::chrono::steady_clock::time_point interval_start_{};
+    std::size_t lines_in_interval_ = 0;
+    std::size_t unlogged_closes_ = 0;
 };
 
 WaitMode::WaitMode(asio::any_io_executor executor, PeerOptions options, Log log)
@@ -606,6 +644,10 @@ void WaitMode::async_wait(Handler handler) {
 
 void WaitMode::close() {
     listener_->close();
+}
+
+std::size_t WaitMode::pending_connections() const noexcept {
+    return listener_->pending();
 }
 
 } // namespace tcpchat

@@ -32,8 +32,10 @@ struct PeerOptions {
     std::chrono::milliseconds connect_timeout{5000};   // initiator: connecting to the peer
     std::chrono::milliseconds handshake_timeout{5000}; // WAIT: an incoming connection's CHAT
     std::chrono::milliseconds linger_timeout{1000};    // after our QUIT: the peer's close
-    std::size_t max_handshakes = 8; // WAIT: connections read at once before one sent CHAT
-    DecodeOptions decoding{};       // lenient profile by default (spec §9.2)
+    // WAIT: connections read at once before one sent CHAT. When all are taken, the oldest is
+    // closed to make room, so strangers cannot keep a real peer out (spec §10.3).
+    std::size_t max_pending = 64;
+    DecodeOptions decoding{}; // lenient profile by default (spec §9.2)
 };
 
 // How a chat ended (spec §10.5).
@@ -152,8 +154,10 @@ class Initiator {
 
 // WAIT mode (spec §10.3): listen on our port and take the first incoming connection whose first
 // message is CHAT. A connection that sends anything else, or nothing within handshake_timeout, is
-// closed with a log line and waiting goes on. Once a chat has started, every further connection
-// is accepted and closed at once, without a byte, with a log line.
+// closed with a log line and waiting goes on. At most max_pending connections are read at once; a
+// newcomer beyond that evicts the oldest. Once a chat has started, every further connection is
+// accepted and closed at once, without a byte. Log lines about closed connections are limited to
+// a few per interval, then summed up, so a flood of connections cannot flood the log.
 class WaitMode {
   public:
     using Log = std::function<void(std::string_view line)>;
@@ -175,6 +179,9 @@ class WaitMode {
 
     // Stops listening and drops connections that have not sent CHAT yet.
     void close();
+
+    // Incoming connections that have not sent CHAT yet, each holding a descriptor.
+    [[nodiscard]] std::size_t pending_connections() const noexcept;
 
     class Listener; // defined in peer_link.cpp
 
