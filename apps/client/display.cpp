@@ -45,6 +45,14 @@ std::size_t utf8_sequence(std::string_view s, char32_t& code_point) {
     return length;
 }
 
+// Code points a terminal does not show but that change how the rest of the line is shown: the
+// bidirectional embeddings, overrides and isolates, the zero-width and directional marks, the
+// Arabic letter mark and the byte order mark (the "Trojan Source" characters, CVE-2021-42574).
+bool is_invisible_format(char32_t c) {
+    return (c >= 0x202A && c <= 0x202E) || (c >= 0x2066 && c <= 0x2069) ||
+           (c >= 0x200B && c <= 0x200F) || c == 0x061C || c == 0xFEFF;
+}
+
 } // namespace
 
 std::string printable(std::string_view text) {
@@ -68,8 +76,8 @@ std::string printable(std::string_view text) {
             text.remove_prefix(1);
             continue;
         }
-        if (code_point <= 0x9F) {
-            char buffer[8];
+        if (code_point <= 0x9F || is_invisible_format(code_point)) {
+            char buffer[12];
             std::snprintf(buffer, sizeof buffer, "\\u%04X", static_cast<unsigned>(code_point));
             out += buffer;
         } else {

@@ -257,16 +257,28 @@ Effects StateMachine::registered(const RequestResult& result) {
         return {error(refused_by(server_name(), "REGISTER", *refusal))};
     }
     const auto& ack = std::get<RegAckRecord>(response.reply);
-    self_ = ack.self;
+    // §5.2: REGACK echoes the contact sent. One that differs is still a success, but the client
+    // keeps its own contact: a server must not make it claim another name or address.
+    const ContactRecord& own = response.registering ? *response.registering : ack.self;
+    Effects out;
+    if (ack.self != own) {
+        out.push_back(Show{Tone::notice, "warning: server " + server_name() + " echoed " +
+                                             ack.self.id + " at " +
+                                             address_text(ack.self.host, ack.self.port) +
+                                             ", not the contact sent; keeping " + own.id + " at " +
+                                             address_text(own.host, own.port)});
+    }
+    self_ = own;
     local_host_ = host_text(response.local.address());
     const bool first = state_ == State::idle;
     state_ = State::registered;
-    std::string text = "registered as " + ack.self.id + " at " +
-                       address_text(ack.self.host, ack.self.port) + " with server " + server_name();
+    std::string text = "registered as " + own.id + " at " + address_text(own.host, own.port) +
+                       " with server " + server_name();
     if (first) {
         text += "; /bridge to find a peer";
     }
-    return {info(text)};
+    out.push_back(info(text));
+    return out;
 }
 
 Effects StateMachine::listen_failed(const std::string& message) {

@@ -227,7 +227,8 @@ class RequestClient::Exchange : public std::enable_shared_from_this<Exchange> {
         std::string host;
         if (const auto* reg = std::get_if<RegisterRequest>(&request_)) {
             host = reg->host ? *reg->host : host_text(local_.address());
-            message = Register{Contact{reg->id, host, reg->port}};
+            registering_ = ContactRecord{reg->id, host, reg->port};
+            message = Register{registering_->view()};
         } else {
             message = Bridge{std::get<BridgeRequest>(request_).id};
         }
@@ -323,7 +324,8 @@ class RequestClient::Exchange : public std::enable_shared_from_this<Exchange> {
         auto handler = take_handler();
         finish();
         if (handler) {
-            handler(Response{std::move(*reply), std::move(out_), local_, remote_});
+            handler(Response{std::move(*reply), std::move(out_), local_, remote_,
+                             std::move(registering_)});
         }
     }
 
@@ -373,6 +375,7 @@ class RequestClient::Exchange : public std::enable_shared_from_this<Exchange> {
     std::vector<tcp::endpoint> endpoints_;
     tcp::endpoint local_;
     tcp::endpoint remote_;
+    std::optional<ContactRecord> registering_;
     bool done_ = false;
 };
 

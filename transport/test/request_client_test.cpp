@@ -212,6 +212,7 @@ TEST(RequestClient, RegistersTheLocalAddressOfItsConnection) {
               "REGISTER\r\nclientID: user1\r\nIP: " + local + "\r\nPort: 3000\r\n\r\n");
     EXPECT_EQ(result.value().sent, server.request());
     EXPECT_EQ(result.value().remote.address().to_string(), "127.0.0.2");
+    EXPECT_EQ(result.value().registering, ContactRecord("user1", local, 3000)); // §5.2's check
 }
 
 TEST(RequestClient, RegistersAnAdvertisedAddressAsGiven) {
@@ -221,6 +222,14 @@ TEST(RequestClient, RegistersAnAdvertisedAddressAsGiven) {
     ASSERT_TRUE(result.ok()) << result.error().message;
     EXPECT_EQ(server.request(),
               "REGISTER\r\nclientID: user1\r\nIP: 192.0.2.7\r\nPort: 3000\r\n\r\n");
+    EXPECT_EQ(result.value().registering, ContactRecord("user1", "192.0.2.7", 3000));
+}
+
+TEST(RequestClient, ABridgeRegistersNoContact) {
+    FakeServer server({{bridgeack_empty}});
+    const RequestResult result = send_request(server.address(), bridge1, quick());
+    ASSERT_TRUE(result.ok()) << result.error().message;
+    EXPECT_EQ(result.value().registering, std::nullopt);
 }
 
 TEST(RequestClient, SendsBridgeCanonically) {

@@ -70,7 +70,7 @@ Config config(std::optional<std::string> advertise = std::nullopt) {
 
 RequestResult reply(Reply r) {
     return Response{std::move(r), "", tcp::endpoint(make_address("127.0.0.1"), 40000),
-                    tcp::endpoint(make_address("127.0.0.2"), 5555)};
+                    tcp::endpoint(make_address("127.0.0.2"), 5555), std::nullopt};
 }
 
 RequestResult failure(std::string message) {
@@ -503,6 +503,73 @@ TEST(Printable, EscapesWhatATerminalWouldInterpret) {
     EXPECT_EQ(printable("\xED\xA0\x80"), "\\xED\\xA0\\x80"); // surrogate
     EXPECT_EQ(printable("\xE2\x82"), "\\xE2\\x82");          // cut short
     EXPECT_EQ(printable(std::string_view("a\0b\x1b", 4)), "a\\x00b\\x1B");
+    EXPECT_EQ(printable("a\x7F"
+                        "b"),
+              "a\\x7Fb"); // DEL
+    EXPECT_EQ(printable("\t"), "\t");
+}
+
+// Characters that reorder or hide text on the screen (CVE-2021-42574) are shown escaped, each
+// range at both ends, with its neighbours outside the ranges shown as they are.
+struct FormatCharacter {
+    const char* utf8;
+    const char* shown;
+};
+
+const FormatCharacter format_characters[] = {
+    {"\xE2\x80\xAA", "\\u202A"},      // LEFT-TO-RIGHT EMBEDDING
+    {"\xE2\x80\xAE", "\\u202E"},      // RIGHT-TO-LEFT OVERRIDE
+    {"\xE2\x81\xA6", "\\u2066"},      // LEFT-TO-RIGHT ISOLATE
+    {"\xE2\x81\xA9", "\\u2069"},      // POP DIRECTIONAL ISOLATE
+    {"\xE2\x80\x8B", "\\u200B"},      // ZERO WIDTH SPACE
+    {"\xE2\x80\x8F", "\\u200F"},      // RIGHT-TO-LEFT MARK
+    {"\xD8\x9C", "\\u061C"},          // ARABIC LETTER MARK
+    {"\xEF\xBB\xBF", "\\uFEFF"},      // BYTE ORDER MARK
+    {"\xE2\x80\xA9", "\xE2\x80\xA9"}, // U+2029, just below U+202A: kept
+    {"\xE2\x80\xAF", "\xE2\x80\xAF"}, // U+202F, just above U+202E: kept
+    {"\xE2\x81\xA5", "\xE2\x81\xA5"}, // U+2065: kept
+    {"\xE2\x81\xAA", "\xE2\x81\xAA"}, // U+206A: kept
+    {"\xE2\x80\x8A", "\xE2\x80\x8A"}, // U+200A HAIR SPACE: kept
+    {"\xE2\x80\x90", "\xE2\x80\x90"}, // U+2010 HYPHEN: kept
+    {"\xD8\x9B", "\xD8\x9B"},         // U+061B ARABIC SEMICOLON: kept
+    {"\xEF\xBB\xBE", "\xEF\xBB\xBE"}, // U+FEFE: kept
+};
+
+class PrintableFormat : public ::testing::TestWithParam<FormatCharacter> {};
+
+TEST_P(PrintableFormat, IsEscapedOnlyInsideTheRanges) {
+    EXPECT_EQ(printable(std::string("x") + GetParam().utf8 + "y"),
+              std::string("x") + GetParam().shown + "y");
+}
+
+INSTANTIATE_TEST_SUITE_P(Spec11, PrintableFormat, ::testing::ValuesIn(format_characters));
+
+TEST(StateMachine, IncomingTrojanSourceTextIsShownEscaped) {
+    StateMachine m = in(State::chat_reading);
+    EXPECT_EQ(m.text_received("abc\xE2\x80\xAE"
+                              "fed"),
+              (Effects{effect::Show{Tone::incoming, "user2: abc\\u202Efed"}}));
+}
+
+// §5.2: a REGACK that echoes another contact than the REGISTER's is a success with a warning,
+// and the client keeps the contact it sent.
+TEST(StateMachine, RegAckWithAnotherContactWarnsAndKeepsOurs) {
+    StateMachine m(config());
+    (void)m.typed("/register");
+    const RequestResult result = Response{RegAckRecord{{"someoneelse", "6.6.6.6", 1}, false}, "",
+                                          tcp::endpoint(make_address("127.0.0.1"), 40000),
+                                          tcp::endpoint(make_address("127.0.0.2"), 5555), user1};
+    EXPECT_EQ(
+        m.registered(result),
+        (Effects{effect::Show{Tone::notice, "warning: server 127.0.0.2:5555 echoed someoneelse at "
+                                            "6.6.6.6:1, not the contact sent; keeping user1 at "
+                                            "127.0.0.1:3000"},
+                 info("registered as user1 at 127.0.0.1:3000 with server 127.0.0.2:5555; "
+                      "/bridge to find a peer")}));
+    EXPECT_EQ(m.state(), State::registered);
+    EXPECT_EQ(m.typed("/id"),
+              Effects{info("clientID user1, registered as 127.0.0.1:3000 with server "
+                           "127.0.0.2:5555")});
 }
 
 } // namespace

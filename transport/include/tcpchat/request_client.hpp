@@ -85,9 +85,10 @@ using Reply = std::variant<RegAckRecord, BridgeAckRecord, ErrorRecord>;
 // A reply that matches the request (REGACK or ERROR for REGISTER, BRIDGEACK or ERROR for BRIDGE).
 struct Response {
     Reply reply;
-    std::string sent;                      // the request's bytes, as written
-    boost::asio::ip::tcp::endpoint local;  // our end of the request connection
-    boost::asio::ip::tcp::endpoint remote; // the server's end
+    std::string sent;                         // the request's bytes, as written
+    boost::asio::ip::tcp::endpoint local;     // our end of the request connection
+    boost::asio::ip::tcp::endpoint remote;    // the server's end
+    std::optional<ContactRecord> registering; // REGISTER: the contact it carried (spec §5.2)
 };
 
 // Why there is no reply. `code` is an Asio/system error (connection_refused, timed_out, eof, ...)
