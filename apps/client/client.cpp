@@ -62,10 +62,15 @@ void Client::apply(Effects effects) {
         }
         carry_out(effect);
     }
-    if (!done_) {
-        terminal_.set_prompt(machine_.prompt());
-        terminal_.set_ready(machine_.ready_for_input());
+    if (done_) {
+        return;
     }
+    if (Effects typed_ahead = machine_.resume(); !typed_ahead.empty()) {
+        apply(std::move(typed_ahead)); // lines typed during the request just finished
+        return;
+    }
+    terminal_.set_prompt(machine_.prompt());
+    terminal_.set_pace(machine_.script_input());
 }
 
 void Client::carry_out(const Effect& effect) {

@@ -65,11 +65,21 @@ std::string StateMachine::listen_host() const {
 }
 
 bool StateMachine::ready_for_input() const noexcept {
+    return script_input() == ScriptInput::next_line;
+}
+
+ScriptInput StateMachine::script_input() const noexcept {
     if (pending_ != Pending::none) {
-        return false;
+        return ScriptInput::hold;
     }
-    return state_ == State::idle || state_ == State::registered || state_ == State::ready ||
-           state_ == State::chat_writing;
+    switch (state_) {
+    case State::idle:
+    case State::registered:
+    case State::ready:
+    case State::chat_writing: return ScriptInput::next_line;
+    case State::wait: return ScriptInput::end_only;
+    default: return ScriptInput::hold;
+    }
 }
 
 std::string StateMachine::prompt() const {
@@ -96,11 +106,31 @@ Effects StateMachine::typed(std::string_view line) {
     if (line.starts_with("//") && is_chat(state_)) {
         return text(line.substr(1)); // `//text` sends `/text` (§10.2)
     }
-    if (line.starts_with('/')) {
-        const auto end = line.find_first_of(" \t");
-        return command(line.substr(0, end));
+    const bool is_command = line.starts_with('/');
+    const std::string_view word = is_command ? line.substr(0, line.find_first_of(" \t")) : "";
+    const bool at_once = word == "/quit" || word == "/id" || word == "/help";
+    if (pending_ != Pending::none && !at_once) {
+        // Typed before the reply: taken after it, in order, as a script's lines are (§10.2).
+        if (typed_ahead_.size() >= max_typed_ahead) {
+            return refuse("not taken: " + std::to_string(max_typed_ahead) +
+                          " lines already wait for the reply from server " + server_name());
+        }
+        typed_ahead_.emplace_back(line);
+        return {};
     }
-    return text(line);
+    return is_command ? command(word) : text(line);
+}
+
+Effects StateMachine::resume() {
+    Effects out;
+    while (!typed_ahead_.empty() && pending_ == Pending::none && state_ != State::closed) {
+        const std::string line = std::move(typed_ahead_.front());
+        typed_ahead_.pop_front();
+        for (auto& effect : typed(line)) {
+            out.push_back(std::move(effect));
+        }
+    }
+    return out;
 }
 
 Effects StateMachine::end_of_input() {
@@ -121,13 +151,6 @@ Effects StateMachine::command(std::string_view word) {
     if (!known) {
         return refuse("unknown command " + printable(word) + "; /help lists the commands");
     }
-    if (pending_ == Pending::register_request || pending_ == Pending::bridge_request) {
-        return refuse("still waiting for the reply from server " + server_name());
-    }
-    if (pending_ == Pending::chat) {
-        return refuse("still connecting to " + peer_name());
-    }
-
     if (word == "/register") {
         switch (state_) {
         case State::idle:
@@ -195,6 +218,7 @@ Effects StateMachine::quit() {
     }
     state_ = State::closed;
     pending_ = Pending::none;
+    typed_ahead_.clear();
     return {effect::Exit{exit_ok}};
 }
 

@@ -6,7 +6,9 @@
 #include "tcpchat/peer_link.hpp"
 #include "tcpchat/request_client.hpp"
 
+#include <cstddef>
 #include <cstdint>
+#include <deque>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -89,6 +91,11 @@ struct Exit {
 };
 } // namespace effect
 
+// How a script on a pipe is read (README, spec §10.2): its next line is taken; or lines are held
+// but the end of input, with no line left, is /quit (WAIT: nobody may ever come); or nothing is
+// taken, not even the end (a request in flight, the peer's turn).
+enum class ScriptInput : std::uint8_t { next_line, end_only, hold };
+
 using Effect = std::variant<effect::Show, effect::Register, effect::Bridge, effect::Wait,
                             effect::StopListening, effect::OpenChat, effect::SendText,
                             effect::SendQuit, effect::Exit>;
@@ -99,8 +106,11 @@ class StateMachine {
     explicit StateMachine(Config config);
 
     // The user: one typed line (without its line end), or the end of input (Ctrl-D, the end of a
-    // pipe, a signal), which is /quit.
+    // pipe, a signal), which is /quit. A line typed while a request or a connection attempt is in
+    // flight is kept, in order, until its outcome (/quit, /id and /help act at once).
     [[nodiscard]] Effects typed(std::string_view line);
+    // The lines kept while busy, taken in order as long as the client is not busy again.
+    [[nodiscard]] Effects resume();
     [[nodiscard]] Effects end_of_input();
 
     // Outcomes of the effects.
@@ -122,6 +132,7 @@ class StateMachine {
     // Whether the next line of a script should be taken now (piped input, see the README): not
     // while busy, waiting for a peer, or reading the peer's turn.
     [[nodiscard]] bool ready_for_input() const noexcept;
+    [[nodiscard]] ScriptInput script_input() const noexcept;
     // `user1 [REGISTERED]> `, `user1 [your turn]> `, `user1 [user2's turn]> `.
     [[nodiscard]] std::string prompt() const;
     [[nodiscard]] const Config& config() const noexcept { return config_; }
@@ -145,7 +156,11 @@ class StateMachine {
     std::optional<ContactRecord> self_;      // as registered
     std::string local_host_;                 // our end of the REGISTER connection
     std::optional<ContactRecord> peer_;
-    std::string peer_address_; // the peer connection's remote address, as observed
+    std::string peer_address_;            // the peer connection's remote address, as observed
+    std::deque<std::string> typed_ahead_; // typed while busy, not taken yet
 };
+
+// Lines a person may type ahead of a reply; more are refused.
+inline constexpr std::size_t max_typed_ahead = 32;
 
 } // namespace tcpchat::client

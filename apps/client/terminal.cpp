@@ -120,7 +120,8 @@ class LineEditor final : public Terminal {
         }
     }
 
-    void set_ready(bool) override {} // a person types when they like; §10.2 refuses what is early
+    // A person types when they like: §10.2 refuses what is early, or keeps it during a request.
+    void set_pace(ScriptInput) override {}
 
     void stop() override {
         if (!running_) {
@@ -331,8 +332,8 @@ class PlainLines final : public Terminal {
 
     void set_prompt(const std::string&) override {}
 
-    void set_ready(bool ready) override {
-        ready_ = ready;
+    void set_pace(ScriptInput pace) override {
+        pace_ = pace;
         pump();
     }
 
@@ -353,13 +354,19 @@ class PlainLines final : public Terminal {
     // Hands out the next line (or the end) when allowed; otherwise reads more. One step at a
     // time, always from the executor, so a handler never runs inside another.
     void pump() {
-        if (!running_ || delivering_ || (options_.paced && !ready_)) {
+        const ScriptInput pace = options_.paced ? pace_ : ScriptInput::next_line;
+        if (!running_ || delivering_ || pace == ScriptInput::hold) {
             return;
         }
-        if (auto line = next_line()) {
-            deliver(
-                [this, line = std::move(*line)]() mutable { handlers_.on_line(std::move(line)); });
-            return;
+        if (pace == ScriptInput::next_line) {
+            if (auto line = next_line()) {
+                deliver([this, line = std::move(*line)]() mutable {
+                    handlers_.on_line(std::move(line));
+                });
+                return;
+            }
+        } else if (has_line()) {
+            return; // end_only: the lines wait for their turn, and the end comes after them
         }
         if (end_) {
             if (!end_reported_) {
@@ -411,6 +418,10 @@ class PlainLines final : public Terminal {
         }
     }
 
+    [[nodiscard]] bool has_line() const {
+        return buffer_.find('\n') != std::string::npos || (end_ && !buffer_.empty());
+    }
+
     // A whole line without its LF (and a CR before it); at the end, an unterminated last line.
     std::optional<std::string> next_line() {
         auto lf = buffer_.find('\n');
@@ -436,7 +447,7 @@ class PlainLines final : public Terminal {
     int fd_ = -1;
     bool pollable_ = false;
     bool running_ = false;
-    bool ready_ = true;
+    ScriptInput pace_ = ScriptInput::next_line;
     bool reading_ = false;
     bool delivering_ = false;
     bool end_ = false;

@@ -26,8 +26,9 @@ class Terminal {
     virtual void start(Handlers handlers) = 0;
     virtual void show(Tone tone, std::string_view text) = 0;
     virtual void set_prompt(const std::string& prompt) = 0;
-    // Paced input (a script on a pipe) takes its next line only once this is true again.
-    virtual void set_ready(bool ready) = 0;
+    // What paced input (a script on a pipe) may take now: its next line, only its end, or
+    // nothing.
+    virtual void set_pace(ScriptInput pace) = 0;
     // Gives the terminal back as it was; no more lines are read.
     virtual void stop() = 0;
 };
@@ -35,7 +36,7 @@ class Terminal {
 struct TerminalOptions {
     bool colour_out = false; // ANSI colours on standard output
     bool colour_err = false; // and on standard error
-    bool paced = false;      // plain input: wait for set_ready(true) before each line
+    bool paced = false;      // plain input: take each line only when set_pace() allows it
 };
 
 // Line editing and history with libedit; standard input and output are a terminal.

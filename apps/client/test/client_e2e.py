@@ -356,6 +356,156 @@ def case_second_connection(t):
     user2.exits(0)
 
 
+class Squatters:
+    """`count` connections to a waiting client, each opened again as soon as it is closed;
+    silent, or sending junk after each connect (spec §10.3, §11)."""
+
+    def __init__(self, port, count, junk):
+        import threading
+        self.port, self.count, self.junk = port, count, junk
+        self.connections = 0
+        self.stopping = False
+        self.thread = threading.Thread(target=self.run, daemon=True)
+        self.thread.start()
+
+    def connect(self):
+        try:
+            s = socket.create_connection(("127.0.0.1", self.port), timeout=0.5)
+        except OSError:
+            return None
+        self.connections += 1
+        if self.junk:
+            try:
+                s.sendall(b"GET / HTTP/1.1\r\n\r\n")
+            except OSError:
+                pass
+        s.setblocking(False)
+        return s
+
+    def run(self):
+        import select
+        socks = [None] * self.count
+        while not self.stopping:
+            socks = [s if s is not None else self.connect() for s in socks]
+            live = [s for s in socks if s is not None]
+            readable, _, _ = select.select(live, [], [], 0.02) if live else ([], [], [])
+            for s in readable:
+                try:
+                    data = s.recv(1)
+                except OSError:
+                    data = b""
+                if not data:
+                    s.close()
+                    socks[socks.index(s)] = None
+        for s in socks:
+            if s is not None:
+                s.close()
+
+    def stop(self):
+        self.stopping = True
+        self.thread.join()
+
+
+def case_waiter_under_squatters(t):
+    """100 strangers that connect to a waiting client and reconnect whenever they are closed,
+    half silent and half sending junk, do not keep a real peer out (spec §10.3, §11)."""
+    user1 = t.client("user1")
+    user2 = t.client("user2")
+    user1.types("/register")
+    user1.sees("registered as user1")
+    user1.types("/bridge")
+    user1.sees("no peer yet")
+    silent = Squatters(user1.port, 50, junk=False)
+    junk = Squatters(user1.port, 50, junk=True)
+    try:
+        deadline = time.monotonic() + TIMEOUT
+        while (silent.connections < 50 or junk.connections < 200) and time.monotonic() < deadline:
+            time.sleep(0.05)  # every silent one in, the junk ones reconnecting
+        assert silent.connections >= 50 and junk.connections >= 200, (silent.connections,
+                                                                       junk.connections)
+        user2.types("/register")
+        user2.sees("registered as user2")
+        user2.types("/bridge")
+        user2.sees("peer user1")
+        started = time.monotonic()
+        user2.types("/chat")
+        user2.sees("chat with user1 started; you write first")
+        before = user1.sees(") started a chat; user2 writes first")
+        print("chat opened %.0f ms after /chat, %d squatter connections" % (
+            (time.monotonic() - started) * 1000, silent.connections + junk.connections))
+        # A few lines one by one, the rest summed up: the flood does not flood the terminal.
+        assert "more connections that did not send CHAT, not logged one by one" in before, before
+        assert before.count("closed 127.0.0.1:") <= 8, before
+    finally:
+        silent.stop()
+        junk.stop()
+    turn(user2, user1, "got through")
+    user2.types("/quit")
+    user2.exits(0)
+    user1.sees("user2 left the chat")
+    user1.exits(0)
+
+
+class SlowServer:
+    """A server that answers REGISTER with the REGACK of its contact and BRIDGE with the empty
+    BRIDGEACK, each after `delay` seconds, so that a person can type during the request."""
+
+    def __init__(self, delay):
+        import threading
+        self.delay = delay
+        self.listener = socket.create_server((SERVER_HOST, 0))
+        self.port = self.listener.getsockname()[1]
+        self.requests = []
+        self.thread = threading.Thread(target=self.run, daemon=True)
+        self.thread.start()
+
+    @property
+    def address(self):
+        return "%s:%d" % (SERVER_HOST, self.port)
+
+    def run(self):
+        while True:
+            try:
+                conn, _ = self.listener.accept()
+            except OSError:
+                return
+            with conn:
+                request = b""
+                while not request.endswith(b"\r\n\r\n"):
+                    chunk = conn.recv(1024)
+                    if not chunk:
+                        break
+                    request += chunk
+                self.requests.append(request.decode())
+                time.sleep(self.delay)
+                if request.startswith(b"REGISTER"):
+                    conn.sendall(b"REGACK" + request[len(b"REGISTER"):])
+                else:
+                    conn.sendall(b"BRIDGEACK\r\nclientID: \r\nIP: \r\nPort: \r\n\r\n")
+
+    def stop(self):
+        self.listener.close()
+
+
+def case_typed_ahead(t):
+    """/bridge typed on a terminal while REGISTER is still waiting for its reply is taken after
+    the reply, in order, not dropped (spec §10.2)."""
+    slow = SlowServer(delay=1.0)
+    try:
+        user1 = Client("user1", slow.address)
+        t.clients.append(user1)
+        user1.types("/register")
+        user1.types("/bridge")
+        before = user1.sees("no peer yet: waiting on port %d" % user1.port)
+        assert "registered as user1" in before, before
+        assert "still waiting" not in before, before
+        assert [r.split("\r\n")[0] for r in slow.requests] == ["REGISTER", "BRIDGE"], slow.requests
+        user1.types("/quit")
+        user1.exits(0)
+    finally:
+        slow.stop()
+
+
 class ScreenClient:
     """A client in a tmux window of its own: what matters here is the screen as rendered, with
     the cursor, not the bytes written to the terminal."""
@@ -506,6 +656,20 @@ def case_piped_waiter(t):
                  "user2: hello script", "user1: nice to meet you", "user2: bye",
                  "chat with user2 ended"]:
         assert line in out, "missing %r in:\n%s" % (line, out)
+
+
+def case_piped_waiter_input_ends(t):
+    """`printf '/register\\n/bridge\\n' | tcp-chat-client ...`: the script ends while the
+    client waits, and the end of input is /quit, in WAIT too (spec §10.3)."""
+    port = free_port("127.0.0.1")
+    proc = run_script(t.server, "user1", port)
+    proc.stdin.write("/register\n/bridge\n")
+    proc.stdin.close()
+    proc.stdin = None
+    out, _ = proc.communicate(timeout=TIMEOUT)
+    assert proc.returncode == 0, out
+    assert "no peer yet: waiting on port %d" % port in out, out
+    t.server.logs("BRIDGE: user1 waiting")
 
 
 CASES = {name[len("case_"):]: fn for name, fn in sorted(globals().items())

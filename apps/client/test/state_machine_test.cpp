@@ -198,12 +198,39 @@ TEST(StateMachine, RegisterFailuresLeaveTheStateAsItWas) {
     EXPECT_EQ(m.state(), State::idle);
 }
 
-TEST(StateMachine, OneRequestAtATime) {
+// One request at a time; what is typed meanwhile is taken after the reply, in order (§10.2).
+TEST(StateMachine, LinesTypedDuringARequestAreTakenAfterItInOrder) {
+    StateMachine m(config());
+    EXPECT_EQ(m.typed("/register"), Effects{effect::Register{}});
+    EXPECT_EQ(m.typed("/bridge"), Effects{});
+    EXPECT_EQ(m.typed("hello"), Effects{});
+    EXPECT_EQ(m.typed("/id").size(), 1U); // /id, /help and /quit act at once
+    EXPECT_EQ(m.resume(), Effects{});     // nothing is taken while the request is in flight
+    EXPECT_EQ(m.registered(reply(RegAckRecord{user1, false})).size(), 1U);
+    EXPECT_EQ(m.resume(), (Effects{effect::Bridge{"127.0.0.1"}})); // then busy again: hello waits
+    EXPECT_EQ(m.prompt(), "user1 [REGISTERED, bridging]> ");
+    EXPECT_EQ(m.bridged(reply(BridgeAckRecord{user2})).size(), 2U);
+    EXPECT_EQ(m.resume(), Effects{error("not in a chat yet; /chat to start")});
+    EXPECT_EQ(m.resume(), Effects{});
+}
+
+TEST(StateMachine, QuitDuringARequestActsAtOnceAndDropsWhatWasTypedAhead) {
     StateMachine m = in(State::registered);
     (void)m.typed("/bridge");
+    (void)m.typed("/register");
+    EXPECT_EQ(m.typed("/quit"), Effects{effect::Exit{exit_ok}});
+    EXPECT_EQ(m.resume(), Effects{});
+}
+
+TEST(StateMachine, TypingAheadIsBounded) {
+    StateMachine m = in(State::registered);
+    (void)m.typed("/bridge");
+    for (std::size_t i = 0; i < max_typed_ahead; ++i) {
+        EXPECT_EQ(m.typed("/register"), Effects{});
+    }
     EXPECT_EQ(m.typed("/register"),
-              Effects{error("still waiting for the reply from server 127.0.0.2:5555")});
-    EXPECT_EQ(m.typed("/id").size(), 1U); // /id, /help and /quit always work
+              Effects{error("not taken: 32 lines already wait for the reply from server "
+                            "127.0.0.2:5555")});
 }
 
 // ---- Bridging and WAIT (§10.3) ----------------------------------------------------------------
@@ -317,11 +344,14 @@ TEST(StateMachine, ChatOpensToThePeerTheServerNamed) {
     StateMachine m = in(State::ready);
     EXPECT_EQ(m.typed("/chat"), (Effects{info("connecting to user2 at 127.0.0.1:3001 ..."),
                                          effect::OpenChat{user2, user1}}));
-    EXPECT_EQ(m.typed("/chat"), Effects{error("still connecting to user2")});
+    EXPECT_EQ(m.typed("hello"), Effects{}); // typed while connecting: the first line
     EXPECT_EQ(m.chat_opened("127.0.0.1:3001"),
               Effects{info("chat with user2 started; you write first")});
     EXPECT_EQ(m.state(), State::chat_writing);
     EXPECT_EQ(m.prompt(), "user1 [your turn]> ");
+    EXPECT_EQ(m.resume(),
+              (Effects{effect::SendText{"hello"}, effect::Show{Tone::outgoing, "user1: hello"}}));
+    EXPECT_EQ(m.state(), State::chat_reading);
 }
 
 TEST(StateMachine, UnreachablePeerGoesBackToRegistered) {
@@ -476,6 +506,15 @@ TEST(StateMachine, HelpEndsWithWhatAppliesNow) {
     const Effects help = in(State::wait).typed("/help");
     ASSERT_FALSE(help.empty());
     EXPECT_EQ(help.back(), Effect{info("now WAIT: /bridge (renews the wait), /id, /help, /quit")});
+}
+
+TEST(StateMachine, AScriptIsReadInWaitForItsEndOnly) {
+    EXPECT_EQ(in(State::wait).script_input(), ScriptInput::end_only);
+    EXPECT_EQ(in(State::chat_reading).script_input(), ScriptInput::hold);
+    EXPECT_EQ(in(State::chat_writing).script_input(), ScriptInput::next_line);
+    StateMachine m = in(State::wait);
+    (void)m.typed("/bridge");
+    EXPECT_EQ(m.script_input(), ScriptInput::hold); // renewing: nothing until the reply
 }
 
 TEST(StateMachine, AScriptIsFedWhenTheClientCanActOnIt) {
