@@ -42,6 +42,7 @@ int main(int argc, char** argv) {
     double read_timeout = 5.0;
     double wait_timeout = 600.0;
     bool strict = false;
+    std::string error_replies = "send";
     bool verbose = false;
     bool quiet = false;
 
@@ -80,6 +81,10 @@ int main(int argc, char** argv) {
         ->check(CLI::PositiveNumber);
     app.add_flag("--regack-status", options.regack_status,
                  "add `Status: registered` to every REGACK");
+    app.add_option("--error-replies", error_replies,
+                   "send: refuse with ERROR; close: for clients that know no ERROR, close "
+                   "without a reply (an empty BRIDGEACK to an unknown clientID's BRIDGE)")
+        ->check(CLI::IsMember({"send", "close"}));
     app.add_flag("--allow-takeover", policy.allow_takeover,
                  "let a REGISTER from any address replace a registered clientID");
     app.add_flag("--strict", strict, "decode requests with the strict profile (no leniencies)");
@@ -91,6 +96,9 @@ int main(int argc, char** argv) {
 
     options.read_timeout = to_milliseconds(read_timeout);
     policy.wait_timeout = to_milliseconds(wait_timeout);
+    if (error_replies == "close") {
+        options.error_replies = tcpchat::ErrorReplies::close;
+    }
     if (strict) {
         options.decoding.leniency = tcpchat::Leniency::none;
     }

@@ -194,10 +194,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
     void answer(Answer answer) {
         server_->log(answer);
-        if (answer.reply.empty()) {
-            return close();
-        }
         phase_ = Phase::writing;
+        if (answer.reply.empty()) {
+            return on_write({}); // no reply (§9.3): FIN and linger all the same
+        }
         reply_ = std::move(answer.reply);
         arm(server_->options.read_timeout); // a client that never reads must not hold the slot
         asio::async_write(socket_, asio::buffer(reply_),

@@ -71,8 +71,7 @@ Answer on_bridge(const Bridge& request, const Peer& peer, Registry& registry,
         return reply_with(BridgeAck{},
                           {{LogLevel::info, "BRIDGE: " + str(request.id) + " waiting"}}, peer,
                           options);
-    case BridgeOutcome::paired:
-        break;
+    case BridgeOutcome::paired: break;
     }
     const ContactRecord& other = *result.peer;
     const ContactRecord& self = result.requester;
@@ -100,9 +99,18 @@ Answer answer(const Message& request, const Peer& peer, Registry& registry,
 
 Answer refuse(std::uint16_t code, std::string_view reason, const Peer& peer,
               const ServerOptions& options) {
-    std::vector<LogLine> log;
-    log.push_back({LogLevel::error, "rejected " + peer.endpoint + ": " + str(reason)});
-    return reply_with(ErrorReply{code, reason}, std::move(log), peer, options);
+    std::string line = "rejected " + peer.endpoint + ": " + str(reason);
+    if (options.error_replies == ErrorReplies::send) {
+        return reply_with(ErrorReply{code, reason}, {{LogLevel::error, std::move(line)}}, peer,
+                          options);
+    }
+    // §9.3: what an installed-base server answers instead. The original names no peer when it has
+    // none, whoever asks; every other refusal is a close without a reply, then FIN.
+    if (code == reply_code::not_registered) {
+        return reply_with(BridgeAck{}, {{LogLevel::error, line + "; sent the empty BRIDGEACK"}},
+                          peer, options);
+    }
+    return Answer{{}, {{LogLevel::error, line + "; closed without a reply"}}};
 }
 
 Answer refuse(const DecodeError& error, const Peer& peer, const ServerOptions& options) {
@@ -111,15 +119,12 @@ Answer refuse(const DecodeError& error, const Peer& peer, const ServerOptions& o
 
 std::uint16_t reply_code_for(Errc code) noexcept {
     switch (code) {
-    case Errc::unexpected_method:
-        return reply_code::method_not_allowed;
+    case Errc::unexpected_method: return reply_code::method_not_allowed;
     case Errc::line_too_long:
     case Errc::too_many_headers:
     case Errc::message_too_large:
-    case Errc::id_too_long:
-        return reply_code::too_large;
-    default:
-        return reply_code::bad_request;
+    case Errc::id_too_long: return reply_code::too_large;
+    default: return reply_code::bad_request;
     }
 }
 

@@ -35,7 +35,8 @@ struct Peer {
 [[nodiscard]] Answer answer(const Message& request, const Peer& peer, Registry& registry,
                             const ServerOptions& options);
 
-// ERROR `code` with `reason`, and the `rejected <peer>: <reason>` line (spec §6.4, §6.6).
+// ERROR `code` with `reason`, and the `rejected <peer>: <reason>` line (spec §6.4, §6.6); with
+// ErrorReplies::close, the installed base's answer instead, or none (spec §9.3).
 [[nodiscard]] Answer refuse(std::uint16_t code, std::string_view reason, const Peer& peer,
                             const ServerOptions& options);
 

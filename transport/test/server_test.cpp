@@ -677,6 +677,100 @@ TEST_F(ServerTest, OverTheConnectionCapGets503) {
     expect_still_serving();
 }
 
+// --- --error-replies=close: for clients that know no ERROR (spec §9.3) ---
+
+tcpchat::ServerOptions without_errors() {
+    auto options = test_options();
+    options.error_replies = tcpchat::ErrorReplies::close;
+    return options;
+}
+
+class BadRequestWithoutErrorTest : public ServerTest,
+                                   public ::testing::WithParamInterface<BadRequest> {};
+
+// 400, 405 and 413: not a byte, then FIN (never a reset, even with the request unread).
+TEST_P(BadRequestWithoutErrorTest, IsClosedWithoutAReply) {
+    const BadRequest& bad = GetParam();
+    start(without_errors());
+    ASSERT_EQ(exchange(register_request("user1", 3000)), regack("user1", 3000));
+    const auto before = registry_->state();
+    const auto decoded = tcpchat::decode(tcpchat::Context::request, bad.bytes);
+    ASSERT_FALSE(decoded.ok());
+    const std::string reason =
+        bad.reason + " (expected " + std::string(decoded.error().expected) + ")";
+
+    RawClient client(endpoint_);
+    client.send(bad.bytes);
+    const Received r = client.receive();
+    EXPECT_EQ(r.bytes, "");
+    EXPECT_EQ(r.end, Received::End::eof);
+    EXPECT_TRUE(
+        logged("rejected " + client.endpoint() + ": " + reason + "; closed without a reply"));
+    EXPECT_EQ(registry_->state(), before);
+    expect_still_serving();
+}
+
+INSTANTIATE_TEST_SUITE_P(Requests, BadRequestWithoutErrorTest, ::testing::ValuesIn(bad_requests),
+                         [](const auto& info) { return info.param.name; });
+
+TEST_F(ServerTest, WithoutErrorsARefusedReRegisterIsClosedWithoutAReply) {
+    start(without_errors());
+    ASSERT_EQ(exchange(register_request("user1", 3000)), regack("user1", 3000));
+    const auto before = registry_->state();
+    RawClient intruder(endpoint_, "127.0.0.3");
+    ASSERT_TRUE(intruder.connected());
+    intruder.send(register_request("user1", 6666, "127.0.0.3"));
+    const Received r = intruder.receive();
+    EXPECT_EQ(r.bytes, "");
+    EXPECT_EQ(r.end, Received::End::eof);
+    EXPECT_TRUE(logged("rejected " + intruder.endpoint() +
+                       ": clientID user1 is registered from another address; closed without a "
+                       "reply"));
+    EXPECT_EQ(registry_->state(), before);
+}
+
+TEST_F(ServerTest, WithoutErrorsABridgeFromAnUnknownClientGetsTheEmptyBridgeAck) {
+    start(without_errors());
+    RawClient client(endpoint_);
+    client.send(bridge_request("user9"));
+    const Received r = client.receive();
+    EXPECT_EQ(r.bytes, empty_bridgeack);
+    EXPECT_EQ(r.end, Received::End::eof);
+    EXPECT_TRUE(logged("rejected " + client.endpoint() +
+                       ": clientID user9 is not registered; sent the empty BRIDGEACK"));
+    EXPECT_EQ(registry_->state(), tcpchat::RegistryState{}); // not registered, not waiting
+}
+
+TEST_F(ServerTest, WithoutErrorsASilentClientIsClosedAfterTheReadTimeout) {
+    auto options = without_errors();
+    options.read_timeout = 200ms;
+    start(options);
+    RawClient slow(endpoint_);
+    slow.send("REGISTER\r\nclientID: user1\r\n");
+    const Received r = slow.receive();
+    EXPECT_EQ(r.bytes, "");
+    EXPECT_EQ(r.end, Received::End::eof);
+    EXPECT_TRUE(logged("rejected " + slow.endpoint() +
+                       ": no complete request within 0.2 s; closed without a reply"));
+}
+
+TEST_F(ServerTest, WithoutErrorsOverTheCapIsClosedWithoutAReply) {
+    auto options = without_errors();
+    options.max_connections = 2;
+    start(options);
+    RawClient idle1(endpoint_);
+    RawClient idle2(endpoint_);
+    ASSERT_TRUE(connections_become(2));
+    RawClient extra(endpoint_);
+    extra.send(register_request("user1", 3000));
+    const Received r = extra.receive();
+    EXPECT_EQ(r.bytes, "");
+    EXPECT_EQ(r.end, Received::End::eof);
+    EXPECT_TRUE(logged("rejected " + extra.endpoint() +
+                       ": too many connections (limit 2); closed without a reply"));
+    EXPECT_EQ(registry_->state(), tcpchat::RegistryState{});
+}
+
 // --- Graceful stop (spec §6.5) ---
 
 TEST_F(ServerTest, StopLetsARequestInFlightFinish) {

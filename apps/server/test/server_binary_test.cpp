@@ -168,10 +168,10 @@ TEST(ServerBinary, HelpNamesEveryOption) {
         help += *l + "\n";
     }
     EXPECT_EQ(server.wait(), 0);
-    for (const char* option :
-         {"--port", "--listen,--host", "--read-timeout", "--wait-timeout", "--max-connections",
-          "--max-line", "--max-headers", "--max-message", "--max-id", "--regack-status",
-          "--allow-takeover", "--strict", "-v,--verbose", "-q,--quiet", "--version"}) {
+    for (const char* option : {"--port", "--listen,--host", "--read-timeout", "--wait-timeout",
+                               "--max-connections", "--max-line", "--max-headers", "--max-message",
+                               "--max-id", "--regack-status", "--allow-takeover", "--error-replies",
+                               "--strict", "-v,--verbose", "-q,--quiet", "--version"}) {
         EXPECT_NE(help.find(option), std::string::npos) << option;
     }
     EXPECT_NE(help.find("=127.0.0.2"), std::string::npos) << "default listening address";
@@ -278,6 +278,38 @@ TEST(ServerBinary, RefusesAListenAddressThatIsNotAnIpAddress) {
     ServerProcess server({"--listen", "localhost"});
     EXPECT_NE(server.wait(), 0);
     EXPECT_NE(server.errors().find("not an IP address: localhost"), std::string::npos);
+}
+
+// --error-replies=close (spec §9.3): the installed base's answers instead of ERROR, with the
+// same log lines plus what was sent instead.
+TEST(ServerBinary, ErrorRepliesCloseSendsNoError) {
+    ServerProcess server({"--port=0", "--error-replies=close"});
+    ASSERT_TRUE(server.running());
+    const std::uint16_t port = listening_port(server);
+    ASSERT_NE(port, 0);
+    EXPECT_EQ(send_request(port, "QUIT\r\n\r\n"), "");
+    auto line = server.line();
+    ASSERT_TRUE(line.has_value());
+    EXPECT_NE(line->find(": unexpected_method at byte 0 (expected REGISTER or BRIDGE); closed "
+                         "without a reply"),
+              std::string::npos)
+        << *line;
+    EXPECT_EQ(send_request(port, "BRIDGE\r\nclientID: user9\r\n\r\n"),
+              "BRIDGEACK\r\nclientID: \r\nIP: \r\nPort: \r\n\r\n");
+    line = server.line();
+    ASSERT_TRUE(line.has_value());
+    EXPECT_NE(line->find(": clientID user9 is not registered; sent the empty BRIDGEACK"),
+              std::string::npos)
+        << *line;
+    server.signal(SIGTERM);
+    EXPECT_EQ(server.wait(), 0);
+}
+
+TEST(ServerBinary, RefusesAnUnknownErrorRepliesValue) {
+    ServerProcess server({"--error-replies=never"});
+    EXPECT_NE(server.wait(), 0);
+    EXPECT_NE(server.errors().find("--error-replies: never not in {send,close}"),
+              std::string::npos);
 }
 
 TEST(ServerBinary, RefusesAPortOutOfRange) {

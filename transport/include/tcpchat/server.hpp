@@ -29,6 +29,11 @@ enum class LogLevel : std::uint8_t { error, info, verbose };
 // Receives each log line, without a line end. Called on the server's strand.
 using LogSink = std::function<void(LogLevel, std::string_view line)>;
 
+// What a client gets when its request is refused (spec §9.3): ERROR with a code and reason, or,
+// for installed-base clients that crash on any ERROR, what installed-base servers do instead:
+// close without a reply (an empty BRIDGEACK for a BRIDGE from an unknown clientID).
+enum class ErrorReplies : std::uint8_t { send, close };
+
 struct ServerOptions {
     std::string host = "127.0.0.2"; // listening address, IPv4 or IPv6 text (spec §6.1)
     std::uint16_t port = 5555;      // 0: an ephemeral port, see Server::local_endpoint()
@@ -36,6 +41,7 @@ struct ServerOptions {
     std::chrono::milliseconds read_timeout{5000}; // whole request, from accept (spec §6.5)
     std::size_t max_connections = 1024; // open request connections; more get ERROR 503 (§6.5)
     bool regack_status = false;         // add `Status: registered` to REGACK (spec §5.2)
+    ErrorReplies error_replies = ErrorReplies::send; // --error-replies (spec §9.3)
     // After the reply, unread input is drained for at most this long before closing, so that the
     // close does not turn into a reset that could destroy the reply in flight (spec §6.1).
     std::chrono::milliseconds linger_timeout{1000};
