@@ -6,6 +6,7 @@
 #include "tcpchat/encode.hpp"
 #include "tcpchat/request_client.hpp"
 
+#include <algorithm>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
@@ -397,6 +398,7 @@ struct Handshake {
 
     tcp::socket socket;
     asio::steady_timer timer;
+    std::chrono::steady_clock::time_point since = std::chrono::steady_clock::now();
     StreamDecoder decoder;
     std::string address;
     std::array<char, 1024> chunk{};
@@ -407,7 +409,7 @@ struct Handshake {
 class WaitMode::Listener : public std::enable_shared_from_this<Listener> {
   public:
     Listener(asio::any_io_executor executor, PeerOptions options, Log log)
-        : acceptor_(executor), retry_(executor), options_(std::move(options)),
+        : acceptor_(executor), retry_(executor), pause_(executor), options_(std::move(options)),
           log_(std::move(log)) {}
 
     std::error_code listen(const tcp::endpoint& endpoint) {
@@ -439,6 +441,8 @@ class WaitMode::Listener : public std::enable_shared_from_this<Listener> {
         boost::system::error_code ignored;
         acceptor_.close(ignored);
         retry_.cancel();
+        paused_ = false;
+        pause_.cancel();
         for (auto& handshake : handshakes_) {
             handshake->timer.cancel();
             close_now(handshake->socket);
@@ -459,6 +463,19 @@ class WaitMode::Listener : public std::enable_shared_from_this<Listener> {
     using Entry = std::list<std::shared_ptr<Handshake>>::iterator;
 
     void accept() {
+        if (const auto wait = until_evictable(); wait.count() > 0) {
+            // Every pending connection is younger than the grace: none may be evicted yet, so
+            // newcomers wait in the listen backlog (spec §10.3).
+            paused_ = true;
+            pause_.expires_after(wait);
+            pause_.async_wait([self = shared_from_this()](boost::system::error_code) {
+                if (self->paused_ && self->acceptor_.is_open()) {
+                    self->paused_ = false;
+                    self->accept();
+                }
+            });
+            return;
+        }
         acceptor_.async_accept(
             [self = shared_from_this()](boost::system::error_code ec, tcp::socket socket) {
                 if (ec == asio::error::operation_aborted || !self->acceptor_.is_open()) {
@@ -478,6 +495,26 @@ class WaitMode::Listener : public std::enable_shared_from_this<Listener> {
                 self->admit(std::move(socket));
                 self->accept();
             });
+    }
+
+    // How long until the oldest pending connection may be evicted, when all slots are taken: a
+    // connection always has eviction_grace to send CHAT, however fast strangers reconnect.
+    [[nodiscard]] std::chrono::steady_clock::duration until_evictable() const {
+        if (chat_started_ || handshakes_.size() < options_.max_pending) {
+            return {};
+        }
+        const auto ripe = handshakes_.back()->since + options_.eviction_grace;
+        return std::max(ripe - std::chrono::steady_clock::now(),
+                        std::chrono::steady_clock::duration::zero());
+    }
+
+    // A slot was freed, or the chat began: accept again at once if accepting was paused.
+    void resume_accepting() {
+        if (paused_) {
+            paused_ = false;
+            pause_.cancel();
+            accept();
+        }
     }
 
     void admit(tcp::socket socket) {
@@ -546,6 +583,7 @@ class WaitMode::Listener : public std::enable_shared_from_this<Listener> {
         handshake->timer.cancel();
         close_now(handshake->socket);
         handshakes_.erase(entry);
+        resume_accepting();
     }
 
     // The first CHAT wins: the connection becomes the chat, the others are closed.
@@ -562,6 +600,7 @@ class WaitMode::Listener : public std::enable_shared_from_this<Listener> {
         }
         handshakes_.clear();
         sum_up_closed();
+        resume_accepting();
         auto link = std::make_shared<PeerLink>(std::move(handshake->socket), std::move(peer),
                                                std::move(handshake->decoder), std::string(unread),
                                                options_);
@@ -608,11 +647,13 @@ class WaitMode::Listener : public std::enable_shared_from_this<Listener> {
 
     tcp::acceptor acceptor_;
     asio::steady_timer retry_;
+    asio::steady_timer pause_; // accepting waits for the oldest pending connection's grace
     PeerOptions options_;
     Log log_;
     Handler handler_;
     std::list<std::shared_ptr<Handshake>> handshakes_; // newest first
     bool chat_started_ = false;
+    bool paused_ = false;
     std::chrono::steady_clock::time_point interval_start_{};
     std::size_t lines_in_interval_ = 0;
     std::size_t unlogged_closes_ = 0;

@@ -200,7 +200,7 @@ TEST_P(WaitModeSquat, ARealPeersChatGetsInWithinOneSecondEveryTime) {
 
 INSTANTIATE_TEST_SUITE_P(Spec10_3, WaitModeSquat,
                          ::testing::Values(Squat{8, false}, Squat{8, true}, Squat{100, false},
-                                           Squat{100, true}),
+                                           Squat{100, true}, Squat{300, false}),
                          [](const auto& info) {
                              return std::to_string(info.param.squatters) +
                                     (info.param.junk ? "Junk" : "Silent");
@@ -264,6 +264,40 @@ TEST(WaitModeBounds, ANewcomerEvictsTheOldestConnectionWithoutChat) {
     for (const int fd : {oldest, second, newcomer}) {
         ::close(fd);
     }
+}
+
+// However fast strangers come, a connection is not evicted before it had eviction_grace to send
+// CHAT: newcomers wait in the listen backlog meanwhile.
+TEST(WaitModeBounds, AConnectionHasItsGraceBeforeItCanBeEvicted) {
+    asio::io_context io;
+    std::vector<std::string> log;
+    PeerOptions options;
+    options.max_pending = 1;
+    options.eviction_grace = 1500ms;
+    WaitMode wait(io.get_executor(), options, [&](std::string_view l) { log.emplace_back(l); });
+    ASSERT_FALSE(wait.listen(tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0)));
+    const std::uint16_t port = wait.local_endpoint().port();
+    std::shared_ptr<PeerLink> link;
+    wait.async_wait([&](std::shared_ptr<PeerLink> l) { link = std::move(l); });
+
+    const int first = connect_to(port, 3000ms);
+    ASSERT_TRUE(run_until(io, [&] { return wait.pending_connections() == 1; }));
+    const auto admitted = Clock::now();
+    const int newcomer = connect_to(port, 3000ms); // completes in the backlog
+    ASSERT_GE(newcomer, 0);
+    io.run_for(300ms);
+    EXPECT_TRUE(still_open(first)); // well inside its grace
+    EXPECT_TRUE(log.empty());
+    ASSERT_TRUE(run_until(io, [&] { return !log.empty(); }));
+    EXPECT_GE(Clock::now() - admitted, 1400ms);
+    EXPECT_NE(log[0].find(": evicted, the oldest of 1 connections without CHAT"), std::string::npos)
+        << log[0];
+    EXPECT_TRUE(closed_without_a_byte(first));
+    ASSERT_EQ(::send(newcomer, chat_from_user2.data(), chat_from_user2.size(), MSG_NOSIGNAL),
+              static_cast<ssize_t>(chat_from_user2.size()));
+    ASSERT_TRUE(run_until(io, [&] { return link != nullptr; }));
+    ::close(first);
+    ::close(newcomer);
 }
 
 TEST(WaitModeBounds, AFloodOfJunkIsLoggedAsAFewLinesAndASum) {

@@ -33,8 +33,10 @@ struct PeerOptions {
     std::chrono::milliseconds handshake_timeout{5000}; // WAIT: an incoming connection's CHAT
     std::chrono::milliseconds linger_timeout{1000};    // after our QUIT: the peer's close
     // WAIT: connections read at once before one sent CHAT. When all are taken, the oldest is
-    // closed to make room, so strangers cannot keep a real peer out (spec §10.3).
-    std::size_t max_pending = 64;
+    // closed to make room, so strangers cannot keep a real peer out (spec §10.3); but not before
+    // it had eviction_grace to send CHAT: until then, newcomers wait in the listen backlog.
+    std::size_t max_pending = 128;
+    std::chrono::milliseconds eviction_grace{50};
     DecodeOptions decoding{}; // lenient profile by default (spec §9.2)
 };
 
