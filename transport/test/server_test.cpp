@@ -243,6 +243,13 @@ class ServerTest : public ::testing::Test {
         return true;
     }
 
+    // user1, registered from 127.0.0.1, registered again from another address (spec §6.2).
+    static Received take_over_user1(RawClient& intruder) {
+        EXPECT_TRUE(intruder.connected());
+        intruder.send(register_request("user1", 6666, "127.0.0.3"));
+        return intruder.receive();
+    }
+
     void expect_still_serving() {
         EXPECT_EQ(exchange(register_request("after", 4999)), regack("after", 4999));
     }
@@ -362,9 +369,7 @@ TEST_F(ServerTest, ReRegisterFromAnotherAddressIsRefused) {
     const auto before = registry_->state();
 
     RawClient intruder(endpoint_, "127.0.0.3");
-    ASSERT_TRUE(intruder.connected());
-    intruder.send(register_request("user1", 6666, "127.0.0.3"));
-    const Received r = intruder.receive();
+    const Received r = take_over_user1(intruder);
     EXPECT_EQ(r.bytes, error_reply(403, "clientID user1 is registered from another address"));
     EXPECT_TRUE(logged("rejected " + intruder.endpoint() +
                        ": clientID user1 is registered from another address"));
@@ -512,6 +517,14 @@ TEST_F(ServerTest, RequestsJustUnderTheLimitsAreAccepted) {
               regack("user2", 3001)); // a 1024-byte line
 }
 
+// The codec words what it expected; the server's reply and log line quote it (spec §6.4).
+std::string reason_of(const BadRequest& bad) {
+    const auto decoded = tcpchat::decode(tcpchat::Context::request, bad.bytes);
+    EXPECT_FALSE(decoded.ok()) << bad.name;
+    return bad.reason + " (expected " +
+           (decoded.ok() ? std::string() : std::string(decoded.error().expected)) + ")";
+}
+
 class BadRequestTest : public ServerTest, public ::testing::WithParamInterface<BadRequest> {};
 
 TEST_P(BadRequestTest, IsRefusedAndChangesNothing) {
@@ -521,11 +534,7 @@ TEST_P(BadRequestTest, IsRefusedAndChangesNothing) {
     ASSERT_EQ(exchange(bridge_request("user1")), empty_bridgeack);
     const auto before = registry_->state();
 
-    // The codec words what it expected; the server's reply quotes it (spec §6.4).
-    const auto decoded = tcpchat::decode(tcpchat::Context::request, bad.bytes);
-    ASSERT_FALSE(decoded.ok());
-    const std::string reason =
-        bad.reason + " (expected " + std::string(decoded.error().expected) + ")";
+    const std::string reason = reason_of(bad);
 
     RawClient client(endpoint_);
     client.send(bad.bytes);
@@ -694,10 +703,7 @@ TEST_P(BadRequestWithoutErrorTest, IsClosedWithoutAReply) {
     start(without_errors());
     ASSERT_EQ(exchange(register_request("user1", 3000)), regack("user1", 3000));
     const auto before = registry_->state();
-    const auto decoded = tcpchat::decode(tcpchat::Context::request, bad.bytes);
-    ASSERT_FALSE(decoded.ok());
-    const std::string reason =
-        bad.reason + " (expected " + std::string(decoded.error().expected) + ")";
+    const std::string reason = reason_of(bad);
 
     RawClient client(endpoint_);
     client.send(bad.bytes);
@@ -718,9 +724,7 @@ TEST_F(ServerTest, WithoutErrorsARefusedReRegisterIsClosedWithoutAReply) {
     ASSERT_EQ(exchange(register_request("user1", 3000)), regack("user1", 3000));
     const auto before = registry_->state();
     RawClient intruder(endpoint_, "127.0.0.3");
-    ASSERT_TRUE(intruder.connected());
-    intruder.send(register_request("user1", 6666, "127.0.0.3"));
-    const Received r = intruder.receive();
+    const Received r = take_over_user1(intruder);
     EXPECT_EQ(r.bytes, "");
     EXPECT_EQ(r.end, Received::End::eof);
     EXPECT_TRUE(logged("rejected " + intruder.endpoint() +

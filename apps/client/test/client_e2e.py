@@ -127,6 +127,14 @@ def meet(server, waiter, initiator):
     waiter.prompt("%s's turn" % initiator.id)
 
 
+def waits_alone(client):
+    """`client` registers and bridges first: nobody else waits, so it waits (spec §10.3)."""
+    client.types("/register")
+    client.sees("registered as %s" % client.id)
+    client.types("/bridge")
+    client.sees("no peer yet")
+
+
 def turn(writer, reader, line):
     """`writer` sends `line`; `reader` shows it as the peer's and gets the turn."""
     writer.types(line)
@@ -285,10 +293,7 @@ def case_unreachable_peer(t):
     """The peer the server named is gone by /chat: the message names it; /bridge again."""
     user1 = t.client("user1")
     user2 = t.client("user2")
-    user1.types("/register")
-    user1.sees("registered as user1")
-    user1.types("/bridge")
-    user1.sees("no peer yet")
+    waits_alone(user1)
     user2.types("/register")
     user2.sees("registered as user2")
     user2.types("/bridge")
@@ -411,10 +416,7 @@ def case_waiter_under_squatters(t):
     half silent and half sending junk, do not keep a real peer out (spec §10.3, §11)."""
     user1 = t.client("user1")
     user2 = t.client("user2")
-    user1.types("/register")
-    user1.sees("registered as user1")
-    user1.types("/bridge")
-    user1.sees("no peer yet")
+    waits_alone(user1)
     silent = Squatters(user1.port, 50, junk=False)
     junk = Squatters(user1.port, 50, junk=True)
     try:
