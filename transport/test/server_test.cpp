@@ -719,6 +719,19 @@ TEST_P(BadRequestWithoutErrorTest, IsClosedWithoutAReply) {
 INSTANTIATE_TEST_SUITE_P(Requests, BadRequestWithoutErrorTest, ::testing::ValuesIn(bad_requests),
                          [](const auto& info) { return info.param.name; });
 
+// 413 stops reading at the limit: the tens of kilobytes behind it must not turn the close into a
+// reset, which the client would see instead of the end of the stream.
+TEST_F(ServerTest, WithoutErrorsAnOversizedRequestEndsWithFinNotReset) {
+    start(without_errors());
+    RawClient client(endpoint_);
+    ASSERT_TRUE(client.send("REGISTER\r\nX-Long: " + repeat('x', 60000) + "\r\n\r\n"));
+    const Received r = client.receive();
+    EXPECT_EQ(r.bytes, "");
+    EXPECT_EQ(r.end, Received::End::eof);
+    EXPECT_TRUE(logged_starting("rejected " + client.endpoint() + ": line_too_long at byte 1034")
+                    .ends_with("; closed without a reply"));
+}
+
 TEST_F(ServerTest, WithoutErrorsARefusedReRegisterIsClosedWithoutAReply) {
     start(without_errors());
     ASSERT_EQ(exchange(register_request("user1", 3000)), regack("user1", 3000));
