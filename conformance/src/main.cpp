@@ -31,6 +31,7 @@ struct Common {
     int timeout_ms = 0;
     std::string junit;
     std::string json;
+    std::string html;
     bool no_color = false;
 };
 
@@ -52,6 +53,7 @@ void add_common(CLI::App& app, Common& c) {
         ->check(CLI::PositiveNumber);
     app.add_option("--junit", c.junit, "Also write a JUnit XML report to FILE");
     app.add_option("--json", c.json, "Also write a JSON report to FILE");
+    app.add_option("--html", c.html, "Also write an HTML report to FILE (one self-contained page)");
     app.add_flag("--no-color", c.no_color, "No colours (also when NO_COLOR is set or not a TTY)");
 }
 
@@ -135,17 +137,18 @@ int run(tc::Mode mode, const Common& common, tc::LiveOptions live, const std::st
     report.color =
         !common.no_color && (no_color == nullptr || *no_color == 0) && isatty(STDOUT_FILENO) != 0;
     tc::print_report(std::cout, results, report);
-    bool ok = true;
-    if (!common.junit.empty()) {
-        std::ofstream out(common.junit);
-        tc::write_junit(out, results, mode_name);
-        ok = ok && bool(out);
-    }
-    if (!common.json.empty()) {
-        std::ofstream out(common.json);
-        tc::write_json(out, results, mode_name);
-        ok = ok && bool(out);
-    }
+    const auto write = [](const std::string& path, const auto& writer) {
+        if (path.empty()) {
+            return true;
+        }
+        std::ofstream out(path);
+        writer(out);
+        return bool(out);
+    };
+    const bool ok =
+        write(common.junit, [&](std::ostream& o) { tc::write_junit(o, results, mode_name); }) &&
+        write(common.json, [&](std::ostream& o) { tc::write_json(o, results, mode_name); }) &&
+        write(common.html, [&](std::ostream& o) { tc::write_html(o, results, mode, heading); });
     if (!ok) {
         std::cerr << "cannot write a report file\n";
         return 2;
