@@ -107,6 +107,10 @@ std::string escape(std::string_view text) {
     return out;
 }
 
+std::string verdict_class(Verdict v) {
+    return v == Verdict::not_run ? "not-run" : std::string(verdict_name(v));
+}
+
 void begin_page(std::ostream& out, std::string_view title) {
     out << "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
         << "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"

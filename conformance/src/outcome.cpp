@@ -57,6 +57,15 @@ std::string_view verdict_key(Verdict v) noexcept {
     return v == Verdict::not_run ? "not_run" : verdict_name(v);
 }
 
+std::optional<Verdict> verdict_of_key(std::string_view key) noexcept {
+    for (std::size_t i = 0; i < verdict_count; ++i) {
+        if (verdict_key(Verdict(i)) == key) {
+            return Verdict(i);
+        }
+    }
+    return std::nullopt;
+}
+
 std::size_t Tally::total() const noexcept {
     std::size_t n = 0;
     for (const std::size_t c : counts) {

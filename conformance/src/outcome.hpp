@@ -5,6 +5,7 @@
 #include "tcpchat/conformance.hpp"
 
 #include <cstddef>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -20,6 +21,8 @@ enum class Verdict : std::uint8_t { passed, failed, skipped, crashed, not_run };
 // The JSON spelling: "not_run" for Verdict::not_run, else as verdict_name.
 [[nodiscard]] std::string_view verdict_key(Verdict v) noexcept;
 inline constexpr std::size_t verdict_count = 5;
+// The inverse of verdict_key; nullopt for anything else.
+[[nodiscard]] std::optional<Verdict> verdict_of_key(std::string_view key) noexcept;
 
 struct Tally {
     std::size_t counts[verdict_count] = {};
@@ -43,5 +46,13 @@ struct Tally {
 [[nodiscard]] std::size_t escaped_width(std::string_view bytes, std::size_t n);
 // A failure's expected or actual as shown: escaped when they are bytes.
 [[nodiscard]] std::string shown(const Failure& f, const std::string& s);
+
+// Terminal colours (ANSI), or none.
+struct Paint {
+    bool on = false;
+    [[nodiscard]] std::string operator()(std::string_view code, std::string_view text) const;
+};
+// One column wide: a check mark, a cross, '!' (crashed), '-' (skipped), '.' (not run).
+[[nodiscard]] std::string mark(Verdict v, const Paint& paint);
 
 } // namespace tcpchat::conformance

@@ -12,14 +12,6 @@ namespace tcpchat::conformance {
 
 namespace {
 
-constexpr Verdict verdicts[] = {Verdict::passed, Verdict::failed, Verdict::crashed,
-                                Verdict::skipped, Verdict::not_run};
-
-// The CSS class of a verdict: "passed", ..., "not-run".
-std::string css(Verdict v) {
-    return v == Verdict::not_run ? "not-run" : std::string(verdict_name(v));
-}
-
 std::string anchor(const Case& c) {
     return "case-" + html::escape(c.name);
 }
@@ -60,7 +52,7 @@ void failure_html(std::ostream& out, const CaseResult& r) {
 void case_html(std::ostream& out, const CaseResult& r, Mode mode) {
     const Verdict v = verdict(r);
     const bool open = v == Verdict::failed || v == Verdict::crashed;
-    out << "<details class=\"case " << css(v) << "\" id=\"" << anchor(*r.test)
+    out << "<details class=\"case " << html::verdict_class(v) << "\" id=\"" << anchor(*r.test)
         << "\" data-verdict=\"" << verdict_key(v) << "\"" << (open ? " open" : "")
         << ">\n<summary><span class=\"badge\">" << verdict_name(v) << "</span> <code>"
         << html::escape(r.test->name) << "</code> <span class=\"why\">" << html::escape(r.test->why)
@@ -110,22 +102,22 @@ void summary_html(std::ostream& out, const std::vector<CaseResult>& results) {
         by_section[r.test->sections.front()].add(verdict(r));
     }
     out << "<h2>By spec section</h2>\n<table class=\"summary\">\n<tr><th>Section</th><th></th>";
-    for (const Verdict v : verdicts) {
+    for (const Verdict v : html::verdicts) {
         out << "<th>" << verdict_name(v) << "</th>";
     }
     out << "</tr>\n";
     for (const auto& [section, t] : by_section) {
         out << "<tr><td>" << html::escape(section_heading(section))
             << "</td><td class=\"bar-cell\"><div class=\"bar\">";
-        for (const Verdict v : verdicts) {
+        for (const Verdict v : html::verdicts) {
             if (t[v] > 0) {
-                out << "<span class=\"" << css(v)
+                out << "<span class=\"" << html::verdict_class(v)
                     << "\" style=\"width:" << 100.0 * double(t[v]) / double(t.total())
                     << "%\"></span>";
             }
         }
         out << "</div></td>";
-        for (const Verdict v : verdicts) {
+        for (const Verdict v : html::verdicts) {
             out << "<td class=\"n" << (t[v] == 0 ? " zero" : "") << "\">" << t[v] << "</td>";
         }
         out << "</tr>\n";
@@ -141,7 +133,7 @@ void summary_html(std::ostream& out, const std::vector<CaseResult>& results) {
             out << "<h2>Failures</h2>\n<ul class=\"failures\">\n";
             any = true;
         }
-        out << "<li><span class=\"badge " << css(v) << "\">" << verdict_name(v)
+        out << "<li><span class=\"badge " << html::verdict_class(v) << "\">" << verdict_name(v)
             << "</span> <a href=\"#" << anchor(*r.test) << "\"><code>" << html::escape(r.test->name)
             << "</code></a> " << html::escape(r.test->why) << "</li>\n";
     }
@@ -160,10 +152,10 @@ void write_html(std::ostream& out, const std::vector<CaseResult>& results, Mode 
     out << "<header>\n<h1>" << html::escape(title) << "</h1>\n<p class=\"heading\">"
         << html::escape(heading) << "</p>\n<div class=\"totals\">";
     const Tally t = tally(results);
-    for (const Verdict v : verdicts) {
+    for (const Verdict v : html::verdicts) {
         if (t[v] > 0 || v == Verdict::passed || v == Verdict::failed) {
-            out << "<span class=\"badge " << css(v) << "\" data-count=\"" << verdict_key(v) << "\">"
-                << t[v] << " " << verdict_name(v) << "</span>";
+            out << "<span class=\"badge " << html::verdict_class(v) << "\" data-count=\""
+                << verdict_key(v) << "\">" << t[v] << " " << verdict_name(v) << "</span>";
         }
     }
     out << "</div>\n</header>\n";

@@ -1,16 +1,12 @@
 // The JUnit XML report (spec/transcript-format.md §T.9): a suite per spec section, a test case per
 // transcript.
-#include "outcome.hpp"
+#include "junit.hpp"
 
 #include <map>
 #include <ostream>
-#include <pugixml.hpp>
 
 namespace tcpchat::conformance {
 
-namespace {
-
-// XML 1.0 cannot carry most control characters, even escaped: they become U+FFFD.
 std::string xml_text(std::string_view s) {
     std::string out;
     out.reserve(s.size());
@@ -24,12 +20,14 @@ std::string xml_text(std::string_view s) {
     return out;
 }
 
-void counts(pugi::xml_node suite, const Tally& t) {
+void junit_counts(pugi::xml_node suite, const Tally& t) {
     suite.append_attribute("tests") = t.total();
     suite.append_attribute("failures") = t[Verdict::failed];
     suite.append_attribute("skipped") = t[Verdict::skipped] + t[Verdict::not_run];
     suite.append_attribute("errors") = t[Verdict::crashed];
 }
+
+namespace {
 
 void add_case(pugi::xml_node suite, const CaseResult& r, std::string_view mode) {
     pugi::xml_node tc = suite.append_child("testcase");
@@ -86,7 +84,7 @@ void write_junit(std::ostream& out, const std::vector<CaseResult>& results, std:
     pugi::xml_document doc;
     pugi::xml_node all = doc.append_child("testsuites");
     all.append_attribute("name") = ("tcp-chat-conformance " + std::string(mode)).c_str();
-    counts(all, tally(results));
+    junit_counts(all, tally(results));
     for (const auto& [section, rs] : groups) {
         pugi::xml_node suite = all.append_child("testsuite");
         suite.append_attribute("name") = section_heading(section).c_str();
@@ -94,7 +92,7 @@ void write_junit(std::ostream& out, const std::vector<CaseResult>& results, std:
         for (const CaseResult* r : rs) {
             t.add(verdict(*r));
         }
-        counts(suite, t);
+        junit_counts(suite, t);
         for (const CaseResult* r : rs) {
             add_case(suite, *r, mode);
         }

@@ -7,14 +7,6 @@ namespace tcpchat::conformance {
 
 namespace {
 
-struct Paint {
-    bool on;
-    std::string operator()(std::string_view code, std::string_view text) const {
-        return on ? "\x1b[" + std::string(code) + "m" + std::string(text) + "\x1b[0m"
-                  : std::string(text);
-    }
-};
-
 // Lines of text after `label`, continuation lines aligned under the first.
 void block(std::ostream& out, std::string_view indent, std::string_view label,
            std::string_view text) {
@@ -54,18 +46,23 @@ void print_failure(std::ostream& out, const CaseResult& r, const Paint& paint) {
         << paint("33", "^") << " first difference at byte " << diff << "\n";
 }
 
+} // namespace
+
+std::string Paint::operator()(std::string_view code, std::string_view text) const {
+    return on ? "\x1b[" + std::string(code) + "m" + std::string(text) + "\x1b[0m"
+              : std::string(text);
+}
+
 std::string mark(Verdict v, const Paint& paint) {
     switch (v) {
     case Verdict::passed: return paint("32", "\xE2\x9C\x94");
     case Verdict::failed: return paint("31", "\xC3\x97");
-    case Verdict::crashed: return paint("31", "!");
-    case Verdict::skipped:
-    case Verdict::not_run: return paint("33", "-");
+    case Verdict::crashed: return paint("35", "!");
+    case Verdict::skipped: return paint("33", "-");
+    case Verdict::not_run: return paint("33", ".");
     }
     return "?";
 }
-
-} // namespace
 
 void print_list(std::ostream& out, const std::vector<const Case*>& cases) {
     std::string group;
