@@ -72,7 +72,10 @@ svg.sequence .at-fault rect { stroke: var(--fail); stroke-width: 2; }
 svg.sequence .line-no { fill: #afb8c1; font-size: 10px; }
 .matrix td.v { text-align: center; font-weight: 700; color: var(--c); }
 .matrix tr.section td { background: var(--soft); font-weight: 600; }
-.matrix a { color: inherit; }
+.matrix a { color: inherit; text-decoration: none; display: block; }
+.matrix td.v.failed { background: #ffebe9; } .matrix td.v.crashed { background: #fbefff; }
+.matrix td.v.not-run { background: #f6f8fa; }
+table.runs td:nth-child(4), table.runs td:nth-child(5) { white-space: nowrap; }
 footer { margin-top: 32px; color: var(--muted); font-size: 12px; }
 @media print {
   body { padding: 0; max-width: none; font-size: 11pt; }
