@@ -52,7 +52,7 @@ struct Paint {
     bool on = false;
     [[nodiscard]] std::string operator()(std::string_view code, std::string_view text) const;
 };
-// One column wide: a check mark, a cross, '!' (crashed), '-' (skipped), '.' (not run).
+// One column wide: a check mark, a cross, '!' (crashed), '-' (skipped), a middle dot (not run).
 [[nodiscard]] std::string mark(Verdict v, const Paint& paint);
 
 } // namespace tcpchat::conformance

@@ -1,11 +1,23 @@
 // The h2spec-like terminal report and the case list (spec/transcript-format.md §T.9).
 #include "outcome.hpp"
 
+#include <algorithm>
 #include <ostream>
 
 namespace tcpchat::conformance {
 
 namespace {
+
+// Calls `f` with each line of `text` (a last line without its newline too).
+template <typename F>
+void for_each_line(std::string_view text, F f) {
+    std::size_t start = 0;
+    while (start < text.size()) {
+        const auto nl = std::min(text.find('\n', start), text.size());
+        f(text.substr(start, nl - start));
+        start = nl + 1;
+    }
+}
 
 // Lines of text after `label`, continuation lines aligned under the first.
 void block(std::ostream& out, std::string_view indent, std::string_view label,
@@ -13,17 +25,10 @@ void block(std::ostream& out, std::string_view indent, std::string_view label,
     out << indent << label;
     const std::string continuation(indent.size() + label.size(), ' ');
     bool first = true;
-    std::size_t start = 0;
-    while (start < text.size()) {
-        const auto nl = text.find('\n', start);
-        const auto line = text.substr(start, nl == std::string_view::npos ? nl : nl - start);
+    for_each_line(text, [&](std::string_view line) {
         out << (first ? "" : "\n" + continuation) << line;
         first = false;
-        if (nl == std::string_view::npos) {
-            break;
-        }
-        start = nl + 1;
-    }
+    });
     out << "\n";
 }
 
@@ -59,7 +64,7 @@ std::string mark(Verdict v, const Paint& paint) {
     case Verdict::failed: return paint("31", "\xC3\x97");
     case Verdict::crashed: return paint("35", "!");
     case Verdict::skipped: return paint("33", "-");
-    case Verdict::not_run: return paint("33", ".");
+    case Verdict::not_run: return paint("33", "\xC2\xB7");
     }
     return "?";
 }
@@ -83,6 +88,7 @@ void print_report(std::ostream& out, const std::vector<CaseResult>& results,
         out << options.heading << "\n\n";
     }
     std::string group;
+    const std::string* cut = nullptr; // a reason for not running, shown once for a series
     for (const CaseResult& r : results) {
         if (r.test->sections.front() != group) {
             if (!group.empty()) {
@@ -92,23 +98,30 @@ void print_report(std::ostream& out, const std::vector<CaseResult>& results,
             out << section_heading(group) << "\n";
         }
         const Verdict v = verdict(r);
-        out << "  " << mark(v, paint) << " " << r.test->name << ": " << r.test->why << "\n";
+        // A crashed case is a failed one (§T.9): marked as such, the crash told below.
+        out << "  " << mark(v == Verdict::crashed ? Verdict::failed : v, paint) << " "
+            << r.test->name << ": " << r.test->why << "\n";
         switch (v) {
+        case Verdict::not_run:
+            if (cut == nullptr || *cut != *r.not_run) {
+                out << "      -> " << paint("33", "not run") << ": " << *r.not_run << "\n";
+            }
+            cut = &*r.not_run;
+            break;
         case Verdict::skipped:
             out << "      -> " << paint("33", "skipped") << ": " << *r.skipped << "\n";
             break;
-        case Verdict::not_run:
-            out << "      -> " << paint("33", "not run") << ": " << *r.not_run << "\n";
-            break;
-        case Verdict::crashed:
-            out << "      -> " << paint("31", "crashed") << ": " << r.crashed->what << "\n";
-            if (!r.crashed->last_output.empty()) {
-                block(out, "         ", "last output: ", r.crashed->last_output);
-            }
-            [[fallthrough]];
         case Verdict::failed:
+        case Verdict::crashed:
             if (r.failure) {
                 print_failure(out, r, paint);
+            }
+            if (r.crashed) {
+                out << "      -> " << paint("31", "crashed") << ": " << r.crashed->what
+                    << (r.note.empty() ? "" : "; " + r.note) << "\n";
+                for_each_line(r.crashed->last_output, [&out](std::string_view line) {
+                    out << "         | " << line << "\n";
+                });
             }
             break;
         case Verdict::passed: break;
@@ -118,8 +131,9 @@ void print_report(std::ostream& out, const std::vector<CaseResult>& results,
         out << "\n";
     }
     const Tally t = tally(results);
-    out << t[Verdict::passed] << " passed, " << t[Verdict::failed] << " failed";
-    for (const Verdict v : {Verdict::crashed, Verdict::skipped, Verdict::not_run}) {
+    out << t[Verdict::passed] << " passed, " << t[Verdict::failed] + t[Verdict::crashed]
+        << " failed";
+    for (const Verdict v : {Verdict::skipped, Verdict::not_run}) {
         if (t[v] > 0) {
             out << ", " << t[v] << " " << verdict_name(v);
         }

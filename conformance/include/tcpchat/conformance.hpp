@@ -137,8 +137,8 @@ struct ReportOptions {
 };
 
 // h2spec-like: cases grouped by section, a mark and the sentence per case, details of each
-// failure or crash and the reason of each skip, then `N passed, M failed` alone on the last line,
-// with `, C crashed`, `, K skipped` and `, R not run` when there are such cases.
+// failure and crash and the reason of each skip or case not run, then `N passed, M failed` alone
+// on the last line, with `, K skipped` and `, K not run` when there are such cases.
 void print_report(std::ostream& out, const std::vector<CaseResult>& results,
                   const ReportOptions& options);
 void print_list(std::ostream& out, const std::vector<const Case*>& cases);

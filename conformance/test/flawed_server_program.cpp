@@ -1,7 +1,7 @@
 // FlawedServer as a program, for tests that drive the real binaries (grade): serves on a free
 // loopback port, prints `listening on 127.0.0.1:PORT`, and stops on SIGTERM or SIGINT.
-//   conformance_flawed_server
-//   --flaw=none|never-closes|misspells|bridges-to-self|no-final-blank|dies-on-bad-input
+// Flaws (--flaw=NAME): none, never-closes, misspells, bridges-to-self, no-final-blank,
+// dies-on-bad-input.
 #include "flawed_server.hpp"
 
 #include <csignal>
@@ -44,6 +44,6 @@ int main(int argc, char** argv) {
         }
         return 0;
     }
-    std::cerr << "usage: conformance_flawed_server --flaw=NAME\n";
+    std::cerr << "usage: conformance_flawed_server_program --flaw=NAME\n";
     return 2;
 }
