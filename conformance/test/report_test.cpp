@@ -188,6 +188,10 @@ struct ListRow {
     std::string message_part;
 };
 
+void PrintTo(const ListRow& row, std::ostream* os) {
+    *os << row.message_part;
+}
+
 class GradeListErrors : public ::testing::TestWithParam<ListRow> {};
 
 TEST_P(GradeListErrors, NameTheLineAndTheProblem) {
