@@ -222,7 +222,7 @@ int grade(const GradeArgs& a) {
     }
     std::cout << "tcp-chat-conformance " << tcpchat::project_version << ": grade, "
               << list.implementations.size() << " implementations, " << o.jobs
-              << " at a time, into " << o.output_dir << "\n\n"
+              << " at a time, into " << o.output_dir << "\n"
               << std::flush;
     const std::vector<tg::Run> runs = tg::run_all(list, o, std::cerr, isatty(STDERR_FILENO) != 0);
     const tg::Matrix matrix = tg::collect(runs, suite.cases, o);
