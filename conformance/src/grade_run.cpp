@@ -29,7 +29,8 @@ struct Job {
     std::vector<std::string> argv;
     pid_t pid = -1;
     Clock::time_point started, deadline;
-    bool terminated = false;
+    bool terminated = false;  // SIGTERM sent; SIGKILL at the next deadline
+    bool interrupted = false; // by the grade's stop, not by the time limit
 };
 
 std::vector<Job> jobs_of(const List& list, const Options& o) {
@@ -145,7 +146,10 @@ void finish(Job& j, int status, const Options& o) {
         j.run.exit_status = WEXITSTATUS(status);
     }
     const bool report = fs::exists(fs::path(o.output_dir) / j.run.json);
-    if (j.terminated) {
+    if (j.interrupted) {
+        j.run.status = "failed";
+        j.run.error = "interrupted";
+    } else if (j.terminated) {
         j.run.status = "timed out";
         j.run.error = "stopped after " + std::to_string(o.time_limit.count()) + " s";
     } else if (report) { // whatever the cases did: failed (1), some not run (3)
@@ -168,8 +172,8 @@ std::string name_of(const Run& r) {
 
 } // namespace
 
-std::vector<Run> run_all(const List& list, const Options& o, std::ostream& progress,
-                         bool terminal) {
+std::vector<Run> run_all(const List& list, const Options& o, std::ostream& progress, bool terminal,
+                         const std::atomic<bool>* stop) {
     std::vector<Job> jobs = jobs_of(list, o);
     std::size_t next = 0;
     std::size_t done = 0;
@@ -193,7 +197,21 @@ std::vector<Run> run_all(const List& list, const Options& o, std::ostream& progr
         }
         progress << std::flush;
     };
+    bool stopping = false;
     while (done < jobs.size()) {
+        if (!stopping && stop != nullptr && *stop) {
+            stopping = true;
+            for (; next < jobs.size(); ++next, ++done) {
+                jobs[next].run.status = "failed";
+                jobs[next].run.error = "interrupted before it started";
+            }
+            for (Job& j : jobs) {
+                if (j.pid > 0) {
+                    j.interrupted = true;
+                    j.deadline = Clock::now();
+                }
+            }
+        }
         while (running < o.jobs && next < jobs.size()) {
             Job& j = jobs[next++];
             std::error_code ec;

@@ -20,7 +20,8 @@ namespace {
 
 namespace tc = tcpchat::conformance;
 
-// `record` runs until Ctrl-C (or SIGTERM) when no --connections count is given.
+// `record` runs until Ctrl-C (or SIGTERM) when no --connections count is given; `grade` stops
+// its runs on either.
 std::atomic<bool> interrupted{false};
 
 extern "C" void on_signal(int) {
@@ -224,7 +225,11 @@ int grade(const GradeArgs& a) {
               << list.implementations.size() << " implementations, " << o.jobs
               << " at a time, into " << o.output_dir << "\n"
               << std::flush;
-    const std::vector<tg::Run> runs = tg::run_all(list, o, std::cerr, isatty(STDERR_FILENO) != 0);
+    // Each run has its own process group, out of reach of the terminal's Ctrl-C: pass it on.
+    std::signal(SIGINT, on_signal);
+    std::signal(SIGTERM, on_signal);
+    const std::vector<tg::Run> runs =
+        tg::run_all(list, o, std::cerr, isatty(STDERR_FILENO) != 0, &interrupted);
     const tg::Matrix matrix = tg::collect(runs, suite.cases, o);
     std::cout << "\n";
     tg::print_matrix(std::cout, matrix, o.color);

@@ -6,7 +6,8 @@ conformance/test/CMakeLists.txt).
                       --flawed-client BIN --schemas DIR --out DIR
         grades our server and client, two flawed servers and a flawed client; checks the terminal
         matrix, matrix.json and every run's report.json against their schemas and against what
-        each flaw breaks, and that a run past its time limit is stopped and reported.
+        each flaw breaks, that a run past its time limit is stopped and reported, and that SIGINT
+        stops every run with what it started.
     grade_test.py render --out DIR [--chromium BIN]
         renders the index and two reports of that grade in headless Chromium and checks the DOM
         after rendering; exits 77 (skipped) when Chromium is absent.
@@ -16,6 +17,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -61,6 +63,17 @@ class Server:
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait()
+
+
+def sleeping(marker):
+    """Whether a process whose command line is exactly `marker` exists."""
+    for proc in Path("/proc").iterdir():
+        try:
+            if (proc / "cmdline").read_bytes().replace(b"\0", b" ").strip() == marker.encode():
+                return True
+        except OSError:
+            continue
+    return False
 
 
 def validate(schema_path, document, label):
@@ -177,6 +190,36 @@ self-bridge: server-at = 127.0.0.1:{self_bridge.port}
           {"not_run"}, m["cases"])
     check("... the reason in each cell", all(
         "timed out" in c["outcomes"]["slow"].get("message", "") for c in m["cases"]))
+
+    # Ctrl-C (SIGINT) stops the runs, and what they started, with them; a runner that cannot run
+    # (a bad address) fails with its reason.
+    (out / "stop.txt").write_text("slow: client = sleep 61.5\nbroken: server-at = nowhere\n")
+    grade_run = subprocess.Popen([args.conformance, "grade", str(out / "stop.txt"), "-o",
+                                  str(out / "stop"), "-j", "2", "--time-limit", "200",
+                                  "--filter", "5.1", "--no-color"],
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and not sleeping("sleep 61.5"):
+        time.sleep(0.1)
+    check("the slow client is running", sleeping("sleep 61.5"))
+    grade_run.send_signal(signal.SIGINT)
+    try:
+        grade_run.communicate(timeout=60)
+    except subprocess.TimeoutExpired:
+        grade_run.kill()
+        grade_run.communicate()
+    check("SIGINT makes grade exit 1", grade_run.returncode == 1, grade_run.returncode)
+    time.sleep(0.5)
+    check("... with nothing it started left running", not sleeping("sleep 61.5"))
+    m = json.loads((out / "stop" / "matrix.json").read_text())
+    validate(Path(args.schemas) / "grade.json", m, "stop/matrix.json")
+    runs = {i["name"]: i["runs"][0] for i in m["implementations"]}
+    check("... the run it stopped 'failed', 'interrupted'",
+          (runs["slow"]["status"], runs["slow"].get("error")) == ("failed", "interrupted"),
+          runs["slow"])
+    check("a runner that exits without a report: 'failed' with its reason",
+          runs["broken"]["status"] == "failed" and runs["broken"]["exit_status"] == 2 and
+          "HOST:PORT" in runs["broken"].get("error", ""), runs["broken"])
 
     bad = subprocess.run([args.conformance, "grade", "/dev/null", "-o", str(out / "empty")],
                          capture_output=True, text=True, timeout=60)

@@ -6,6 +6,7 @@
 
 #include "tcpchat/transcript.hpp"
 
+#include <atomic>
 #include <chrono>
 #include <cstddef>
 #include <iosfwd>
@@ -54,7 +55,7 @@ struct Run {
     transcript::Mode mode = transcript::Mode::server;
     std::string target; // the command or HOST:PORT under test
     // How it ended: "completed" (its report was written), "timed out", "failed" (the runner
-    // exited without a report; `error` says why).
+    // exited without a report, or the grade was interrupted; `error` says why).
     std::string status;
     std::optional<int> exit_status; // the runner's, when it exited
     std::string error;
@@ -95,9 +96,12 @@ struct Options {
 };
 
 // Runs every implementation of `list` in each of its modes, `options.jobs` at a time, showing
-// progress on `progress`; returns the runs, each with its status.
+// progress on `progress`; returns the runs, each with its status. When `*stop` becomes true (the
+// command line sets it on SIGINT or SIGTERM) the running runs are stopped as at their time limit
+// and the rest are not started; they all end "failed", "interrupted".
 [[nodiscard]] std::vector<Run> run_all(const List& list, const Options& options,
-                                       std::ostream& progress, bool progress_is_terminal);
+                                       std::ostream& progress, bool progress_is_terminal,
+                                       const std::atomic<bool>* stop = nullptr);
 
 // The matrix: the selected cases of `suite` by the runs' JSON reports read from the output folder.
 [[nodiscard]] Matrix collect(const std::vector<Run>& runs,
