@@ -184,13 +184,14 @@ std::vector<Run> run_all(const List& list, const Options& o, std::ostream& progr
             if (!finished.empty()) {
                 progress << finished << "\n";
             }
-            if (done < jobs.size()) {
-                progress << "[" << done << "/" << jobs.size() << "] running:";
-                for (const Job& j : jobs) {
-                    if (j.pid > 0) {
-                        progress << " " << name_of(j.run);
-                    }
+            std::string names;
+            for (const Job& j : jobs) {
+                if (j.pid > 0) {
+                    names += " " + name_of(j.run);
                 }
+            }
+            if (!names.empty()) {
+                progress << "[" << done << "/" << jobs.size() << "] running:" << names;
             }
         } else if (!finished.empty()) {
             progress << finished << "\n";

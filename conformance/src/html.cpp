@@ -76,6 +76,7 @@ svg.sequence .line-no { fill: #afb8c1; font-size: 10px; }
 .matrix td.v.failed { background: #ffebe9; } .matrix td.v.crashed { background: #fbefff; }
 .matrix td.v.not-run { background: #f6f8fa; }
 table.runs td:nth-child(4), table.runs td:nth-child(5) { white-space: nowrap; }
+table.runs .totals { flex-wrap: nowrap; margin: 0; }
 footer { margin-top: 32px; color: var(--muted); font-size: 12px; }
 @media print {
   body { padding: 0; max-width: none; font-size: 11pt; }
