@@ -4,7 +4,8 @@ conformance/test/CMakeLists.txt).
 
     grade_test.py run --conformance BIN --server BIN --client BIN --flawed-server BIN
                       --flawed-client BIN --schemas DIR --out DIR
-        grades our server and client, two flawed servers and a flawed client; checks the terminal
+        grades our server and client, two flawed servers and a flawed client (and, where server
+        mode has --exec, our server started by the run itself); checks the terminal
         matrix, matrix.json and every run's report.json against their schemas and against what
         each flaw breaks, that a run past its time limit is stopped and reported, and that SIGINT
         stops every run with what it started.
@@ -91,6 +92,11 @@ def outcomes(matrix, implementation, mode):
 
 def run(args):
     out = Path(args.out)
+    # Where server mode can start the server itself (--exec), grade does so for a `server` line.
+    helped = subprocess.run([args.conformance, "server", "--help"], capture_output=True,
+                            text=True, timeout=60)
+    supervised = "--exec" in helped.stdout
+    runs = 6 if supervised else 5
     shutil.rmtree(out, ignore_errors=True)
     out.mkdir(parents=True)
     ours = Server([args.server, "--listen", "127.0.0.1", "--port", "0", "--read-timeout", "2"])
@@ -98,14 +104,18 @@ def run(args):
     self_bridge = Server([args.flawed_server, "--flaw=bridges-to-self"])
     try:
         client = "--id={id} --port={port} --server={server}"
-        (out / "implementations.txt").write_text(f"""\
+        listing = f"""\
 # The grade of the conformance tests: our server and client, and flawed ones.
 ours: server-at = 127.0.0.1:{ours.port}
 ours: client = {args.client} {client}
 regak: server-at = 127.0.0.1:{regak.port}
 regak: client = {args.flawed_client} --flaw=misspells {client}
 self-bridge: server-at = 127.0.0.1:{self_bridge.port}
-""")
+"""
+        if supervised:
+            listing += (f"started: server = {args.server} --listen {{host}} --port {{port}} "
+                        "--read-timeout 2\n")
+        (out / "implementations.txt").write_text(listing)
         started = time.monotonic()
         done = subprocess.run([args.conformance, "grade", str(out / "implementations.txt"),
                                "-o", str(out / "grade"), "-j", "2", "--timeout", "3000",
@@ -119,15 +129,16 @@ self-bridge: server-at = 127.0.0.1:{self_bridge.port}
     print(f"grade took {elapsed:.1f} s")
     check("grade exits 0 when every run wrote its report", done.returncode == 0, done.returncode)
     check("progress names each finished run", all(
-        re.search(rf"\[\d/5\] {name}: \d+ passed", done.stderr)
+        re.search(rf"\[\d/{runs}\] {name}: \d+ passed", done.stderr)
         for name in ("ours server", "ours client", "regak server", "regak client",
-                     "self-bridge server")), done.stderr)
-    header = re.search(r"^server mode +ours +regak +self-bridge$", done.stdout, re.M)
+                     "self-bridge server") + (("started server",) if supervised else ())),
+          done.stderr)
+    header = re.search(r"^server mode +ours +regak +self-bridge( +started)?$", done.stdout, re.M)
     check("the terminal matrix has a column per implementation", header is not None)
     check("the terminal matrix has section totals",
-          re.search(r"^§5\.1 REGISTER +2/2 +0/2 +2/2$", done.stdout, re.M) is not None)
+          re.search(r"^§5\.1 REGISTER +2/2 +0/2 +2/2( +2/2)?$", done.stdout, re.M) is not None)
     check("the terminal matrix marks a case per implementation",
-          re.search(r"^  5\.1-register +✔ +× +✔$", done.stdout, re.M) is not None)
+          re.search(r"^  5\.1-register +✔ +× +✔( +✔)?$", done.stdout, re.M) is not None)
 
     grade = out / "grade"
     matrix = json.loads((grade / "matrix.json").read_text())
@@ -142,7 +153,13 @@ self-bridge: server-at = 127.0.0.1:{self_bridge.port}
             for f in (r["html"], r["junit"], r["log"]):
                 check(f"{f} written", (grade / f).is_file())
     names = [i["name"] for i in matrix["implementations"]]
-    check("implementations in the list's order", names == ["ours", "regak", "self-bridge"], names)
+    check("implementations in the list's order",
+          names == ["ours", "regak", "self-bridge"] + (["started"] if supervised else []), names)
+    if supervised:
+        started = outcomes(matrix, "started", "server")
+        check("a server grade started itself passes every server case", started and
+              set(started.values()) <= {"passed", "skipped"},
+              {k: v for k, v in started.items() if v not in ("passed", "skipped")})
     ours_server = outcomes(matrix, "ours", "server")
     check("our server passes every server case", ours_server and
           set(ours_server.values()) <= {"passed", "skipped"},
@@ -166,12 +183,13 @@ self-bridge: server-at = 127.0.0.1:{self_bridge.port}
           regak_client.get("5.1-register") == "failed", regak_client)
     totals = {(s["mode"], s["section"]): s for s in matrix["sections"]}
     check("section totals: §5.1 in server mode",
-          totals[("server", "5.1")]["passed"] == {"ours": 2, "regak": 0, "self-bridge": 2},
+          totals[("server", "5.1")]["passed"] ==
+          {"ours": 2, "regak": 0, "self-bridge": 2, **({"started": 2} if supervised else {})},
           totals[("server", "5.1")])
 
     junit = (grade / "junit.xml").read_text()
     check("junit.xml: a test suite per implementation",
-          re.findall(r'<testsuite name="([^"]+)"', junit) == ["ours", "regak", "self-bridge"])
+          re.findall(r'<testsuite name="([^"]+)"', junit) == names)
 
     # A run past its time limit is stopped, its cases reported as not run, the grade's exit 1.
     (out / "slow.txt").write_text("slow: client = sleep 60\n")
@@ -271,7 +289,8 @@ def render_all(args):
               sum(len(c["outcomes"]) for c in matrix["cases"]))
         check("index: as many failed cells as the matrix", index.count("td", data_outcome="failed")
               == failed, f'{index.count("td", data_outcome="failed")} != {failed}')
-        check("index: a row per run", index.count("tr", **{"class": "run"}) == 5)
+        check("index: a row per run", index.count("tr", **{"class": "run"}) ==
+              sum(len(i["runs"]) for i in matrix["implementations"]))
         links = [a.get("href", "") for t, a in index.elements if t == "a"]
         check("index: links to each run's report",
               all(any(h == r["html"] for h in links)
