@@ -57,6 +57,10 @@ List parse_list(std::string_view text) {
                  "digit, at most 64");
             continue;
         }
+        if (name == "matrix.json" || name == "junit.xml" || name == "index.html") {
+            fail("'" + std::string(name) + "' is the name of a file grade writes");
+            continue;
+        }
         if (value.empty()) {
             fail("no value for " + std::string(key));
             continue;

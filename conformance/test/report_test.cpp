@@ -211,6 +211,7 @@ INSTANTIATE_TEST_SUITE_P(
                       ListRow{"../a: server = x\n", 1, "is not a name"},
                       ListRow{"-a: server = x\n", 1, "is not a name"},
                       ListRow{std::string(65, 'a') + ": server = x\n", 1, "is not a name"},
+                      ListRow{"index.html: server = x\n", 1, "a file grade writes"},
                       ListRow{"a: server = x\na: server = y\n", 2, "two server lines"},
                       ListRow{"a: server = x\na: server-at = 127.0.0.1:1\n", 2,
                               "both server and server-at"}));
