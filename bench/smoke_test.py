@@ -3,6 +3,7 @@
 bench/CMakeLists.txt). It checks that each runs and measures something, never how fast.
 
     smoke_test.py --codec-bench BIN --load BIN [--server BIN] --baseline bench/baseline_server.py
+                  [--schema bench/load/schema/results.json]
 """
 import argparse
 import json
@@ -14,6 +15,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import compare_servers  # noqa: E402  (free_port, Running)
 
 failures = []
+schema = None  # tcp-chat-load's JSON is checked against it when given
 
 
 def check(label, ok, detail=""):
@@ -25,9 +27,15 @@ def check(label, ok, detail=""):
 def load(binary, *args):
     done = subprocess.run([binary, *args, "--json"], capture_output=True, text=True, timeout=30)
     try:
-        return json.loads(done.stdout)
+        report = json.loads(done.stdout)
     except json.JSONDecodeError:
         return {"completed": 0, "errors": -1, "first_error": done.stderr.strip()}
+    if schema is not None:
+        import jsonschema
+        errors = [e.message for e in jsonschema.Draft202012Validator(schema).iter_errors(report)]
+        check(f"tcp-chat-load {' '.join(args)} --json matches its schema", not errors,
+              "; ".join(errors[:3]))
+    return report
 
 
 def main():
@@ -36,7 +44,11 @@ def main():
     parser.add_argument("--load", required=True)
     parser.add_argument("--server")
     parser.add_argument("--baseline", required=True)
+    parser.add_argument("--schema", type=Path)
     args = parser.parse_args()
+    global schema
+    if args.schema:
+        schema = json.loads(args.schema.read_text())
 
     if args.codec_bench:
         done = subprocess.run([args.codec_bench, "--benchmark_min_time=0.01",

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <nlohmann/json.hpp>
 
 namespace tcpchat::load {
 namespace {
@@ -31,22 +32,10 @@ Summary summarize(const RunInfo& info, Results& r) {
             quantile_ms(r.latencies_ns, 0.999), quantile_ms(r.latencies_ns, 1.0)};
 }
 
-// Error text goes into JSON: escape what JSON requires.
-std::string json_string(const std::string& text) {
-    std::string out = "\"";
-    for (const char c : text) {
-        if (c == '"' || c == '\\') {
-            out += '\\';
-            out += c;
-        } else if (static_cast<unsigned char>(c) < 0x20) {
-            char hex[8];
-            std::snprintf(hex, sizeof hex, "\\u%04x", unsigned(c));
-            out += hex;
-        } else {
-            out += c;
-        }
-    }
-    return out + "\"";
+// Figures as the text report rounds them: `digits` decimals.
+double rounded(double value, int digits) {
+    const double scale = std::pow(10.0, digits);
+    return std::round(value * scale) / scale;
 }
 
 } // namespace
@@ -108,19 +97,26 @@ void print_text(const RunInfo& info, Results& results) {
 
 void print_json(const RunInfo& info, Results& results) {
     const Summary s = summarize(info, results);
-    std::printf("{\"what\": %s, \"target\": %s, \"connections\": %zu, \"threads\": %zu, "
-                "\"unit\": %s, \"completed\": %llu, \"seconds\": %.3f, \"rate\": %.1f, "
-                "\"p50_ms\": %.3f, \"p99_ms\": %.3f, \"p999_ms\": %.3f, \"max_ms\": %.3f, "
-                "\"errors\": %llu",
-                json_string(info.what).c_str(), json_string(info.target).c_str(), info.connections,
-                info.threads, json_string(info.unit).c_str(),
-                static_cast<unsigned long long>(results.completed), info.seconds, s.rate, s.p50,
-                s.p99, s.p999, s.max, static_cast<unsigned long long>(results.error_count()));
+    nlohmann::ordered_json j = {{"what", info.what},
+                                {"target", info.target},
+                                {"connections", info.connections},
+                                {"threads", info.threads},
+                                {"unit", info.unit},
+                                {"completed", results.completed},
+                                {"seconds", rounded(info.seconds, 3)},
+                                {"rate", rounded(s.rate, 1)},
+                                {"p50_ms", rounded(s.p50, 3)},
+                                {"p99_ms", rounded(s.p99, 3)},
+                                {"p999_ms", rounded(s.p999, 3)},
+                                {"max_ms", rounded(s.max, 3)},
+                                {"errors", results.error_count()}};
     for (std::size_t i = 0; i < error_kinds; ++i) {
-        std::printf(", \"errors_%s\": %llu", error_names[i],
-                    static_cast<unsigned long long>(results.errors[i]));
+        j[std::string("errors_") + error_names[i]] = results.errors[i];
     }
-    std::printf(", \"first_error\": %s}\n", json_string(results.first_error).c_str());
+    j["first_error"] = results.first_error;
+    // An error's text can quote a peer's bytes: invalid UTF-8 becomes U+FFFD.
+    std::printf("%s\n",
+                j.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace).c_str());
 }
 
 } // namespace tcpchat::load

@@ -1,6 +1,7 @@
 // tcp-chat-conformance: holds a codec, a server or a client to the golden transcripts
 // (spec/transcript-format.md §T.9), and records new ones (§T.10).
 #include "tcpchat/conformance.hpp"
+#include "tcpchat/grade.hpp"
 #include "tcpchat/version.hpp"
 
 #include <CLI/CLI.hpp>
@@ -8,15 +9,19 @@
 #include <charconv>
 #include <csignal>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <sstream>
+#include <thread>
 #include <unistd.h>
 
 namespace {
 
 namespace tc = tcpchat::conformance;
 
-// `record` runs until Ctrl-C (or SIGTERM) when no --connections count is given.
+// `record` runs until Ctrl-C (or SIGTERM) when no --connections count is given; `grade` stops
+// its runs on either.
 std::atomic<bool> interrupted{false};
 
 extern "C" void on_signal(int) {
@@ -31,6 +36,7 @@ struct Common {
     int timeout_ms = 0;
     std::string junit;
     std::string json;
+    std::string html;
     bool no_color = false;
 };
 
@@ -52,6 +58,7 @@ void add_common(CLI::App& app, Common& c) {
         ->check(CLI::PositiveNumber);
     app.add_option("--junit", c.junit, "Also write a JUnit XML report to FILE");
     app.add_option("--json", c.json, "Also write a JSON report to FILE");
+    app.add_option("--html", c.html, "Also write an HTML report to FILE (one self-contained page)");
     app.add_flag("--no-color", c.no_color, "No colours (also when NO_COLOR is set or not a TTY)");
 }
 
@@ -76,6 +83,11 @@ bool split_host_port(const std::string& text, std::string& host, std::uint16_t& 
     }
     port = std::uint16_t(value);
     return true;
+}
+
+bool want_color(bool no_color_flag, int fd) {
+    const char* no_color = std::getenv("NO_COLOR");
+    return !no_color_flag && (no_color == nullptr || *no_color == 0) && isatty(fd) != 0;
 }
 
 int run(tc::Mode mode, const Common& common, tc::LiveOptions live, const std::string& target) {
@@ -130,22 +142,21 @@ int run(tc::Mode mode, const Common& common, tc::LiveOptions live, const std::st
         }
     }
 
-    const char* no_color = std::getenv("NO_COLOR");
     tc::ReportOptions report;
-    report.color =
-        !common.no_color && (no_color == nullptr || *no_color == 0) && isatty(STDOUT_FILENO) != 0;
+    report.color = want_color(common.no_color, STDOUT_FILENO);
     tc::print_report(std::cout, results, report);
-    bool ok = true;
-    if (!common.junit.empty()) {
-        std::ofstream out(common.junit);
-        tc::write_junit(out, results, mode_name);
-        ok = ok && bool(out);
-    }
-    if (!common.json.empty()) {
-        std::ofstream out(common.json);
-        tc::write_json(out, results, mode_name);
-        ok = ok && bool(out);
-    }
+    const auto write = [](const std::string& path, const auto& writer) {
+        if (path.empty()) {
+            return true;
+        }
+        std::ofstream out(path);
+        writer(out);
+        return bool(out);
+    };
+    const bool ok =
+        write(common.junit, [&](std::ostream& o) { tc::write_junit(o, results, mode_name); }) &&
+        write(common.json, [&](std::ostream& o) { tc::write_json(o, results, mode_name); }) &&
+        write(common.html, [&](std::ostream& o) { tc::write_html(o, results, mode, heading); });
     if (!ok) {
         std::cerr << "cannot write a report file\n";
         return 2;
@@ -153,6 +164,90 @@ int run(tc::Mode mode, const Common& common, tc::LiveOptions live, const std::st
     for (const tc::CaseResult& r : results) {
         if (!r.passed && !r.skipped) {
             return 1; // a skipped case fails nothing
+        }
+    }
+    return 0;
+}
+
+struct GradeArgs {
+    std::string list;
+    std::string output = "grade";
+    std::vector<std::string> filters;
+    std::string cases_dir;
+    int timeout_ms = 0;
+    std::size_t jobs = std::max(1U, std::thread::hardware_concurrency());
+    int time_limit_s = 300;
+    bool no_color = false;
+};
+
+int grade(const GradeArgs& a) {
+    namespace fs = std::filesystem;
+    namespace tg = tc::grade;
+    std::ifstream in(a.list);
+    if (!in) {
+        std::cerr << "cannot read " << a.list << "\n";
+        return 2;
+    }
+    std::ostringstream text;
+    text << in.rdbuf();
+    const tg::List list = tg::parse_list(text.str());
+    for (const tg::ListError& e : list.errors) {
+        std::cerr << a.list << ":" << e.line << ": " << e.message << "\n";
+    }
+    if (!list.errors.empty() || list.implementations.empty()) {
+        std::cerr << (list.errors.empty() ? a.list + " names no implementation\n" : "");
+        return 2;
+    }
+    tg::Options o;
+    std::error_code ec;
+    o.runner = fs::read_symlink("/proc/self/exe", ec).string();
+    o.output_dir = fs::absolute(a.output).lexically_normal().string();
+    o.workdir = fs::absolute(a.list).parent_path().string();
+    o.cases_dir = fs::absolute(a.cases_dir.empty() ? tc::default_cases_dir() : a.cases_dir)
+                      .lexically_normal()
+                      .string();
+    o.filters = a.filters;
+    o.timeout_ms = a.timeout_ms;
+    o.jobs = a.jobs;
+    o.time_limit = std::chrono::seconds(a.time_limit_s);
+    o.color = want_color(a.no_color, STDOUT_FILENO);
+    fs::create_directories(o.output_dir, ec);
+    if (ec) {
+        std::cerr << "cannot create " << o.output_dir << ": " << ec.message() << "\n";
+        return 2;
+    }
+    const tc::Suite suite = tc::load_suite({o.cases_dir});
+    if (!suite.errors.empty()) {
+        std::cerr << suite.errors.size() << " transcript(s) could not be read\n";
+        return 2;
+    }
+    std::cout << "tcp-chat-conformance " << tcpchat::project_version << ": grade, "
+              << list.implementations.size() << " implementations, " << o.jobs
+              << " at a time, into " << o.output_dir << "\n"
+              << std::flush;
+    // Each run has its own process group, out of reach of the terminal's Ctrl-C: pass it on.
+    std::signal(SIGINT, on_signal);
+    std::signal(SIGTERM, on_signal);
+    const std::vector<tg::Run> runs =
+        tg::run_all(list, o, std::cerr, isatty(STDERR_FILENO) != 0, &interrupted);
+    const tg::Matrix matrix = tg::collect(runs, suite.cases, o);
+    std::cout << "\n";
+    tg::print_matrix(std::cout, matrix, o.color);
+    const auto write = [&](const char* name, auto writer) {
+        std::ofstream out(fs::path(o.output_dir) / name);
+        writer(out, matrix);
+        return bool(out);
+    };
+    if (!write("matrix.json", tg::write_matrix_json) ||
+        !write("junit.xml", tg::write_matrix_junit) ||
+        !write("index.html", tg::write_matrix_html)) {
+        std::cerr << "cannot write the matrix into " << o.output_dir << "\n";
+        return 2;
+    }
+    std::cout << "\nmatrix: " << (fs::path(o.output_dir) / "index.html").string() << "\n";
+    for (const tg::Run& r : runs) {
+        if (r.status != "completed") {
+            return 1; // a run without its report; failing cases are the matrix's business
         }
     }
     return 0;
@@ -212,7 +307,35 @@ int main(int argc, char** argv) {
                        "Stop after this many connections (default: run until interrupted)");
     record->add_option("--title", rec.title, "The transcript's title");
 
+    GradeArgs grade_args;
+    CLI::App* grade_cmd = app.add_subcommand(
+        "grade", "Run many implementations, listed in LIST, and write the matrix of their results");
+    grade_cmd
+        ->add_option("LIST", grade_args.list,
+                     "The implementations: 'NAME: server = COMMAND', 'NAME: server-at = "
+                     "HOST:PORT' or 'NAME: client = COMMAND' lines; # starts a comment")
+        ->required();
+    grade_cmd->add_option("-o,--output", grade_args.output,
+                          "The folder of the reports, the matrix and its index.html (default "
+                          "grade)");
+    grade_cmd->add_option("-j,--jobs", grade_args.jobs, "Runs at a time (default: the cores)")
+        ->check(CLI::PositiveNumber);
+    grade_cmd
+        ->add_option("--time-limit", grade_args.time_limit_s,
+                     "Seconds each run may take before it is stopped (default 300)")
+        ->check(CLI::PositiveNumber);
+    grade_cmd->add_option("--filter,-f", grade_args.filters,
+                          "Grade only these cases (as for server and client); repeatable");
+    grade_cmd->add_option("--cases", grade_args.cases_dir, "The suite's directory");
+    grade_cmd->add_option("--timeout", grade_args.timeout_ms, "Milliseconds per expectation")
+        ->check(CLI::PositiveNumber);
+    grade_cmd->add_flag("--no-color", grade_args.no_color, "No colours");
+
     CLI11_PARSE(app, argc, argv);
+
+    if (*grade_cmd) {
+        return grade(grade_args);
+    }
 
     if (*codec) {
         return run(tc::Mode::codec, codec_common, {}, "");

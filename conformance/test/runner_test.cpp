@@ -129,7 +129,7 @@ TEST(Report, CountsSkippedCasesApart) {
     std::ostringstream junit;
     write_junit(junit, {ok, skip}, "server");
     EXPECT_NE(junit.str().find("failures=\"0\" skipped=\"1\""), std::string::npos);
-    EXPECT_NE(junit.str().find("<skipped message=\"cannot bind 10.9.9.9\"/>"), std::string::npos);
+    EXPECT_NE(junit.str().find("<skipped message=\"cannot bind 10.9.9.9\" />"), std::string::npos);
     std::ostringstream json;
     write_json(json, {ok, skip}, "server");
     EXPECT_NE(json.str().find("\"failed\": 0,\n  \"skipped\": 1"), std::string::npos) << json.str();

@@ -137,13 +137,18 @@ struct ReportOptions {
 };
 
 // h2spec-like: cases grouped by section, a mark and the sentence per case, details of each
-// failure and the reason of each skip, then `N passed, M failed` alone on the last line, with
-// `, K skipped` when cases were skipped.
+// failure and crash and the reason of each skip or case not run, then `N passed, M failed` alone
+// on the last line, with `, K skipped` and `, K not run` when there are such cases.
 void print_report(std::ostream& out, const std::vector<CaseResult>& results,
                   const ReportOptions& options);
 void print_list(std::ostream& out, const std::vector<const Case*>& cases);
 void write_junit(std::ostream& out, const std::vector<CaseResult>& results, std::string_view mode);
+// Described by conformance/schema/report.json.
 void write_json(std::ostream& out, const std::vector<CaseResult>& results, std::string_view mode);
+// One self-contained page (no network, no external assets): a summary by section, then every
+// case with its verdict, differing bytes, a sequence diagram of its exchange and its output.
+void write_html(std::ostream& out, const std::vector<CaseResult>& results, Mode mode,
+                std::string_view heading);
 
 // Bytes as a transcript string: "REGISTER\r\n..." with C escapes.
 [[nodiscard]] std::string escape_bytes(std::string_view bytes);

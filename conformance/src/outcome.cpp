@@ -1,0 +1,114 @@
+#include "outcome.hpp"
+
+namespace tcpchat::conformance {
+
+namespace {
+constexpr char hex[] = "0123456789ABCDEF";
+} // namespace
+
+std::string escape_bytes(std::string_view bytes) {
+    std::string out = "\"";
+    for (const char c : bytes) {
+        const auto u = static_cast<unsigned char>(c);
+        switch (c) {
+        case '\r': out += "\\r"; break;
+        case '\n': out += "\\n"; break;
+        case '\t': out += "\\t"; break;
+        case '\\': out += "\\\\"; break;
+        case '"': out += "\\\""; break;
+        default:
+            if (u < 0x20 || u >= 0x7F) {
+                out += "\\x";
+                out += hex[u >> 4];
+                out += hex[u & 0xF];
+            } else {
+                out += c;
+            }
+        }
+    }
+    return out + "\"";
+}
+
+Verdict verdict(const CaseResult& r) noexcept {
+    if (r.not_run) {
+        return Verdict::not_run;
+    }
+    if (r.skipped) {
+        return Verdict::skipped;
+    }
+    if (r.crashed) {
+        return Verdict::crashed;
+    }
+    return r.passed ? Verdict::passed : Verdict::failed;
+}
+
+std::string_view verdict_name(Verdict v) noexcept {
+    switch (v) {
+    case Verdict::passed: return "passed";
+    case Verdict::failed: return "failed";
+    case Verdict::crashed: return "crashed";
+    case Verdict::skipped: return "skipped";
+    case Verdict::not_run: return "not run";
+    }
+    return "failed";
+}
+
+std::string_view verdict_key(Verdict v) noexcept {
+    return v == Verdict::not_run ? "not_run" : verdict_name(v);
+}
+
+std::optional<Verdict> verdict_of_key(std::string_view key) noexcept {
+    for (std::size_t i = 0; i < verdict_count; ++i) {
+        if (verdict_key(Verdict(i)) == key) {
+            return Verdict(i);
+        }
+    }
+    return std::nullopt;
+}
+
+std::size_t Tally::total() const noexcept {
+    std::size_t n = 0;
+    for (const std::size_t c : counts) {
+        n += c;
+    }
+    return n;
+}
+
+Tally tally(const std::vector<CaseResult>& results) {
+    Tally t;
+    for (const CaseResult& r : results) {
+        t.add(verdict(r));
+    }
+    return t;
+}
+
+std::string sections_of(const Case& c) {
+    std::string out;
+    for (const std::string& s : c.sections) {
+        out += (out.empty() ? "\xC2\xA7" : ", \xC2\xA7") + s;
+    }
+    return out;
+}
+
+std::string section_heading(const std::string& section) {
+    const std::string_view title = section_title(section);
+    return "\xC2\xA7" + section + (title.empty() ? "" : " " + std::string(title));
+}
+
+std::size_t first_difference(std::string_view expected, std::string_view actual) {
+    std::size_t i = 0;
+    while (i < expected.size() && i < actual.size() && expected[i] == actual[i]) {
+        ++i;
+    }
+    return i;
+}
+
+std::size_t escaped_width(std::string_view bytes, std::size_t n) {
+    return escape_bytes(bytes.substr(0, n)).size() - 2;
+}
+
+std::string shown(const Failure& f, const std::string& s) {
+    return f.bytes ? escape_bytes(s) : s;
+}
+
+} // namespace tcpchat::conformance
