@@ -2,6 +2,7 @@
 // actor but the one under test, performs what the played actors do, and checks what the actor
 // under test does against the transcript.
 #include "codec_mode.hpp"
+#include "process.hpp"
 #include "socket.hpp"
 #include "tcpchat/codec.hpp"
 #include "value.hpp"
@@ -60,10 +61,12 @@ struct Link {
 struct Terminal {
     pid_t pid = -1;
     Fd master;
-    std::string output;        // everything it printed, escape sequences removed
-    std::size_t shown = 0;     // `shows` matched up to here
-    std::optional<int> status; // exit status once reaped (128+N for signal N)
+    std::string output;             // everything it printed, escape sequences removed
+    std::size_t shown = 0;          // `shows` matched up to here
+    std::optional<int> status;      // exit status once reaped (128+N for signal N)
+    std::optional<int> wait_status; // as waitpid() gave it
     bool output_closed = false;
+    bool killed = false; // it had to be killed: SIGTERM did not end it
 
     void reap() {
         if (pid < 0 || status) {
@@ -72,6 +75,7 @@ struct Terminal {
         int st = 0;
         if (::waitpid(pid, &st, WNOHANG) == pid) {
             status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+            wait_status = st;
         }
     }
 
@@ -115,8 +119,18 @@ struct Terminal {
             ::kill(-pid, SIGTERM);
             reap_within(1000ms);
             if (!status) {
+                killed = true;
                 ::kill(-pid, SIGKILL);
                 reap_within(2000ms);
+            }
+            // A member of the group that outlives the shell by a second ignored SIGTERM.
+            const auto until = Clock::now() + 1000ms;
+            while (group_alive(pid) && Clock::now() < until) {
+                std::this_thread::sleep_for(10ms);
+            }
+            if (group_alive(pid)) {
+                killed = true;
+                ::kill(-pid, SIGKILL);
             }
         }
         master.reset();
@@ -335,18 +349,7 @@ std::optional<Failure> Engine::prepare() {
     replace("{server}", bindings_["server"]);
     // The child's environment and arguments are built before the fork: between fork and exec a
     // process with threads may only make async-signal-safe calls (no setenv, no allocation).
-    std::vector<std::string> env_text{"NO_COLOR=1", "TERM=dumb"};
-    for (char** e = environ; *e != nullptr; ++e) {
-        const std::string_view entry = *e;
-        if (!entry.starts_with("NO_COLOR=") && !entry.starts_with("TERM=")) {
-            env_text.emplace_back(entry);
-        }
-    }
-    std::vector<char*> env;
-    for (std::string& e : env_text) {
-        env.push_back(e.data());
-    }
-    env.push_back(nullptr);
+    ChildEnvironment env{"NO_COLOR=1", "TERM=dumb"};
     std::string sh = "/bin/sh";
     std::string dash_c = "-c";
     std::array<char*, 4> argv{sh.data(), dash_c.data(), command.data(), nullptr};
@@ -359,7 +362,7 @@ std::optional<Failure> Engine::prepare() {
         return Failure{0, "forkpty failed", {}, {}, false};
     }
     if (pid == 0) {
-        ::execve(argv[0], argv.data(), env.data());
+        ::execve(argv[0], argv.data(), env.get());
         ::_exit(127);
     }
     terminal_.pid = pid;
@@ -821,11 +824,24 @@ CaseResult Engine::run() {
         }
     }
     if (mode_ == Mode::client) {
-        if (result.failure && !terminal_.output.empty()) {
-            const std::string& out = terminal_.output;
-            result.note = out.size() > 600 ? out.substr(out.size() - 600) : out;
-        }
+        terminal_.reap();
+        const std::optional<int> ended = terminal_.wait_status;
         terminal_.stop();
+        result.output = last_lines(terminal_.output, 1000);
+        // A client that ended by a signal, or on its own where the case did not expect it to,
+        // crashed during this case; one that had to be killed at the end hung.
+        const bool exit_expected =
+            result.failure && std::any_of(case_.steps.begin(), case_.steps.end(), [&](auto& s) {
+                return s.line == result.failure->line && std::holds_alternative<tt::Exit>(s.action);
+            });
+        if (ended && (WIFSIGNALED(*ended) || (result.failure && !exit_expected))) {
+            result.crashed = Crash{describe_exit(*ended), last_lines(terminal_.output, 10)};
+        } else if (result.failure && terminal_.killed) {
+            result.crashed = Crash{"hung: it did not end on SIGTERM and was killed",
+                                   last_lines(terminal_.output, 10)};
+        } else if (result.failure && !ended) {
+            result.note = "still running at the end of the case: stopped with SIGTERM";
+        }
     }
     for (auto& [key, link] : links_) {
         link.fd.reset();

@@ -1,6 +1,7 @@
 // Reports (spec/transcript-format.md §T.9): the h2spec-like terminal report, JUnit XML, JSON.
 #include "tcpchat/conformance.hpp"
 
+#include <algorithm>
 #include <map>
 #include <ostream>
 
@@ -174,6 +175,8 @@ void print_report(std::ostream& out, const std::vector<CaseResult>& results,
     std::size_t passed = 0;
     std::size_t failed = 0;
     std::size_t skipped = 0;
+    std::size_t not_run = 0;
+    const std::string* cut = nullptr; // a reason for not running, shown once for a series
     for (const CaseResult& r : results) {
         if (r.test->sections.front() != group) {
             if (!group.empty()) {
@@ -182,10 +185,19 @@ void print_report(std::ostream& out, const std::vector<CaseResult>& results,
             group = r.test->sections.front();
             out << section_heading(group) << "\n";
         }
-        const std::string mark = r.skipped  ? paint("33", "-")
-                                 : r.passed ? paint("32", "\xE2\x9C\x94")
-                                            : paint("31", "\xC3\x97");
+        const std::string mark = r.skipped   ? paint("33", "-")
+                                 : r.not_run ? paint("33", "\xC2\xB7")
+                                 : r.passed  ? paint("32", "\xE2\x9C\x94")
+                                             : paint("31", "\xC3\x97");
         out << "  " << mark << " " << r.test->name << ": " << r.test->why << "\n";
+        if (r.not_run) {
+            ++not_run;
+            if (cut == nullptr || *cut != *r.not_run) {
+                out << "      -> " << paint("33", "not run") << ": " << *r.not_run << "\n";
+            }
+            cut = &*r.not_run;
+            continue;
+        }
         if (r.skipped) {
             ++skipped;
             out << "      -> " << paint("33", "skipped") << ": " << *r.skipped << "\n";
@@ -196,6 +208,18 @@ void print_report(std::ostream& out, const std::vector<CaseResult>& results,
             if (r.failure) {
                 print_failure(out, r, paint);
             }
+            if (r.crashed) {
+                out << "      -> " << paint("31", "crashed") << ": " << r.crashed->what
+                    << (r.note.empty() ? "" : "; " + r.note) << "\n";
+                std::size_t start = 0;
+                const std::string& text = r.crashed->last_output;
+                while (start < text.size()) {
+                    const auto nl = std::min(text.find('\n', start), text.size());
+                    out << "         | " << std::string_view(text).substr(start, nl - start)
+                        << "\n";
+                    start = nl + 1;
+                }
+            }
         }
     }
     if (!results.empty()) {
@@ -204,6 +228,9 @@ void print_report(std::ostream& out, const std::vector<CaseResult>& results,
     out << passed << " passed, " << failed << " failed";
     if (skipped > 0) {
         out << ", " << skipped << " skipped";
+    }
+    if (not_run > 0) {
+        out << ", " << not_run << " not run";
     }
     out << "\n";
 }

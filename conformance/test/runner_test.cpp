@@ -2,6 +2,7 @@
 // deliberately flawed server or client breaks (a conformance runner that cannot fail proves
 // nothing).
 #include "flawed_server.hpp"
+#include "shipped_cases.hpp"
 #include "tcpchat/conformance.hpp"
 
 #include <atomic>
@@ -23,22 +24,11 @@ using tcpchat::conformance::testing::Flaw;
 using tcpchat::conformance::testing::FlawedServer;
 
 const Suite& suite() {
-    static const Suite s = load_suite({default_cases_dir()});
-    return s;
+    return tcpchat::conformance::testing::shipped_suite();
 }
 
-// One case of the shipped suite, read from its own file: the tests that need a few cases do not
-// pay for parsing the whole suite (slow in a Debug build on a loaded machine).
 const Case& find(const std::string& name) {
-    static std::map<std::string, Suite> loaded;
-    auto it = loaded.find(name);
-    if (it == loaded.end()) {
-        it = loaded.emplace(name, load_suite({default_cases_dir() + "/" + name + ".md"})).first;
-    }
-    if (it->second.cases.size() != 1) {
-        throw std::runtime_error("no case " + name);
-    }
-    return it->second.cases.front();
+    return tcpchat::conformance::testing::shipped_case(name);
 }
 
 TEST(Suite, LoadsWithoutErrorsAndHasAtLeastSixtyCases) {
@@ -237,7 +227,7 @@ TEST_P(FlawedClients, FailTheCasesTheirFlawBreaks) {
         const CaseResult r = run_client(find(name), o);
         EXPECT_EQ(r.passed, GetParam().passes)
             << name << ": " << (r.failure ? r.failure->message : "") << "\n"
-            << r.note;
+            << r.output;
     }
 }
 
