@@ -6,6 +6,7 @@
 #include "tcpchat/conformance.hpp"
 
 #include <memory>
+#include <string_view>
 #include <sys/socket.h>
 #include <thread>
 
@@ -16,6 +17,8 @@ namespace {
 using namespace std::chrono_literals;
 
 constexpr std::size_t crash_lines = 10; // of the server's output, shown with a crash
+constexpr std::string_view closed_unanswered =
+    "stopped responding (the connection closed without an answer to a REGISTER)";
 
 std::string endpoint_text(const std::string& host, std::uint16_t port) {
     return (host.find(':') != std::string::npos ? "[" + host + "]" : host) + ":" +
@@ -24,7 +27,7 @@ std::string endpoint_text(const std::string& host, std::uint16_t port) {
 
 // Why the server no longer serves, or nothing: one REGISTER must get an answer (any bytes)
 // within the timeout. A request, not a bare connection: fragile servers die of an empty one.
-std::optional<std::string> stopped_serving(const LiveOptions& o, int probe) {
+std::optional<std::string> probe_once(const LiveOptions& o, int probe) {
     std::string error;
     const auto until = Clock::now() + std::max<std::chrono::milliseconds>(o.timeout, 2s);
     Fd fd = connect_to({o.server_host, o.server_port}, "", until, error);
@@ -41,10 +44,19 @@ std::optional<std::string> stopped_serving(const LiveOptions& o, int probe) {
     }
     char byte = 0;
     if (::recv(fd.get(), &byte, 1, 0) != 1) {
-        // Typically a listener that was closed with our connection still in its queue.
-        return "stopped responding (the connection closed without an answer to a REGISTER)";
+        return std::string(closed_unanswered);
     }
     return std::nullopt;
+}
+
+std::optional<std::string> stopped_serving(const LiveOptions& o, int& probes) {
+    auto why = probe_once(o, ++probes);
+    if (why == closed_unanswered) {
+        // Typically a server on its way out with our connection in its queue: look again.
+        std::this_thread::sleep_for(300ms);
+        why = probe_once(o, ++probes);
+    }
+    return why;
 }
 
 // The server started by --exec, on a fresh free port every time it starts.
@@ -90,7 +102,7 @@ class Supervised {
     }
 
     // Why the server stopped during the case that just ran, or nothing.
-    std::optional<std::string> stopped(const CaseResult& r, int probe) {
+    std::optional<std::string> stopped(const CaseResult& r, int& probes) {
         // A server that dies at the end of a case may not be reaped yet.
         if (auto st = process_->exit_status_within(r.passed ? 0ms : 200ms)) {
             return describe_exit(*st);
@@ -98,7 +110,7 @@ class Supervised {
         if (!is_listening(options_.server_port)) {
             return "stopped accepting connections (still running, no longer listening)";
         }
-        return r.passed ? std::nullopt : stopped_serving(options_, probe);
+        return r.passed ? std::nullopt : stopped_serving(options_, probes);
     }
 
     std::string take_output() { return process_->take_output(); }
@@ -138,7 +150,7 @@ std::vector<CaseResult> run_servers(const std::vector<const Case*>& cases, LiveO
             cut = "the server did not start: " + *why;
         }
     } else if (!cases.empty()) {
-        if (auto why = stopped_serving(options, ++probes)) {
+        if (auto why = stopped_serving(options, probes)) {
             cut = "the server at " + endpoint_text(options.server_host, options.server_port) + " " +
                   *why + " before the first case";
         }
@@ -159,10 +171,10 @@ std::vector<CaseResult> run_servers(const std::vector<const Case*>& cases, LiveO
         CaseResult r = run_server(c, options);
         std::optional<std::string> why;
         if (supervised) {
-            why = server.stopped(r, ++probes);
+            why = server.stopped(r, probes);
             r.output = server.take_output();
         } else if (!r.passed && !r.skipped) {
-            why = stopped_serving(options, ++probes);
+            why = stopped_serving(options, probes);
         }
         if (why) {
             r.passed = false;

@@ -4,7 +4,7 @@ tcp-chat-server.py): it listens on 127.0.0.2 only, serves one connection at a ti
 request with a single recv(1024), and any request it cannot split raises an exception that ends
 it. The runner's tests start it with `server --exec` to check the verdicts a grader sees.
 
-    fragile_server.py --port=PORT
+    fragile_server.py --port=PORT      (0: any free port, printed)
 """
 import socket
 import sys
@@ -40,7 +40,7 @@ def main():
     server = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     server.bind(("127.0.0.2", port))
     server.listen(5)
-    print(f"listening on 127.0.0.2:{port}")
+    print(f"listening on 127.0.0.2:{server.getsockname()[1]}")
     while True:
         conn, _ = server.accept()
         with conn:
