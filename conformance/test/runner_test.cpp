@@ -125,6 +125,38 @@ TEST(Report, CountsSkippedCasesApart) {
     EXPECT_NE(json.str().find("\"failed\": 0,\n  \"skipped\": 1"), std::string::npos) << json.str();
 }
 
+// A crash shows what happened and the server's last lines; the reason for not running is shown
+// once for a series of cases with the same reason; the summary counts them apart.
+TEST(Report, ShowsCrashesAndCasesNotRun) {
+    const CaseResult ok = passed_result("5.1-register");
+    CaseResult crash;
+    crash.test = &find("4.1-bare-lf");
+    crash.failure =
+        Failure{13, "a different message arrived", "ERROR", "(connection closed)", false};
+    crash.crashed = Crash{"killed by SIGSEGV", "request 2: malformed\nbye"};
+    crash.note = "the server was restarted";
+    CaseResult later;
+    later.test = &find("5.3-bridge-alone");
+    later.not_run = "the server stopped during 4.1-bare-lf";
+    CaseResult last = later;
+    last.test = &find("6.3-alone-twice");
+    std::ostringstream out;
+    print_report(out, {ok, crash, later, last}, {});
+    const std::string text = out.str();
+    EXPECT_NE(text.find("  \xC3\x97 4.1-bare-lf: "), std::string::npos) << text;
+    EXPECT_NE(text.find("-> crashed: killed by SIGSEGV; the server was restarted\n"
+                        "         | request 2: malformed\n"
+                        "         | bye\n"),
+              std::string::npos)
+        << text;
+    EXPECT_NE(text.find("  \xC2\xB7 5.3-bridge-alone: "), std::string::npos) << text;
+    EXPECT_NE(text.find("  \xC2\xB7 6.3-alone-twice: "), std::string::npos) << text;
+    const auto reason = text.find("-> not run: the server stopped during 4.1-bare-lf\n");
+    EXPECT_NE(reason, std::string::npos) << text;
+    EXPECT_EQ(text.find("-> not run:", reason + 1), std::string::npos) << "shown twice:\n" << text;
+    EXPECT_TRUE(text.ends_with("\n1 passed, 1 failed, 2 not run\n")) << text;
+}
+
 struct FlawRow {
     std::string name;
     Flaw flaw;

@@ -200,16 +200,28 @@ TEST(SupervisedServer, AServerThatNeverListensIsStoppedWithItsChildren) {
     EXPECT_TRUE(::kill(child, 0) != 0 || state == 'Z') << "the sleep outlived the run";
 }
 
+struct StopRow {
+    std::string name;
+    Flaw flaw;
+    std::string what; // part of Crash::what
+};
+
+void PrintTo(const StopRow& row, std::ostream* os) {
+    *os << row.name;
+}
+
+class UnsupervisedServers : public ::testing::TestWithParam<StopRow> {};
+
 // Without --exec: the stop is reported once, against its case; the cases after it are not run.
-TEST(UnsupervisedServer, AServerThatStopsAcceptingLeavesTheLaterCasesNotRun) {
-    FlawedServer server(Flaw::dies_on_bad_input);
+TEST_P(UnsupervisedServers, LeaveTheCasesAfterTheStopNotRun) {
+    FlawedServer server(GetParam().flaw);
     LiveOptions o = options();
     o.server_port = server.port();
     const auto results = run_suite(Mode::server, around_a_bad_request(), o);
     ASSERT_EQ(results.size(), 4U);
     EXPECT_TRUE(results[0].passed) << explain(results[0]);
     ASSERT_TRUE(results[1].crashed) << explain(results[1]);
-    EXPECT_NE(results[1].crashed->what.find("stopped accepting connections"), std::string::npos)
+    EXPECT_NE(results[1].crashed->what.find(GetParam().what), std::string::npos)
         << results[1].crashed->what;
     EXPECT_FALSE(results[1].not_run);
     for (std::size_t i : {2U, 3U}) {
@@ -221,18 +233,12 @@ TEST(UnsupervisedServer, AServerThatStopsAcceptingLeavesTheLaterCasesNotRun) {
     }
 }
 
-TEST(UnsupervisedServer, AServerThatHangsLeavesTheLaterCasesNotRun) {
-    FlawedServer server(Flaw::hangs_on_bad_input);
-    LiveOptions o = options();
-    o.server_port = server.port();
-    const auto results = run_suite(Mode::server, around_a_bad_request(), o);
-    ASSERT_EQ(results.size(), 4U);
-    EXPECT_TRUE(results[0].passed) << explain(results[0]);
-    ASSERT_TRUE(results[1].crashed) << explain(results[1]);
-    EXPECT_NE(results[1].crashed->what.find("stopped responding"), std::string::npos)
-        << results[1].crashed->what;
-    EXPECT_TRUE(results[2].not_run && results[3].not_run) << explain(results[2]);
-}
+INSTANTIATE_TEST_SUITE_P(Runner, UnsupervisedServers,
+                         ::testing::Values(StopRow{"StopsAccepting", Flaw::dies_on_bad_input,
+                                                   "stopped accepting connections"},
+                                           StopRow{"Hangs", Flaw::hangs_on_bad_input,
+                                                   "stopped responding"}),
+                         [](const auto& info) { return info.param.name; });
 
 TEST(UnsupervisedServer, NoServerAtAllRunsNoCase) {
     LiveOptions o = options();
