@@ -169,12 +169,13 @@ TEST(SupervisedServer, AServerThatDoesNotStartLeavesEveryCaseNotRun) {
 }
 
 // A command that never listens is given up after the start timeout, and it is stopped with all
-// it started: here a shell and the sleep it waits for, whose process id the test reads back.
+// it started: here a shell and a sleep that ignores SIGTERM and outlives the shell, whose
+// process id the test reads back.
 TEST(SupervisedServer, AServerThatNeverListensIsStoppedWithItsChildren) {
     const std::string pid_file =
         ::testing::TempDir() + "tcpchat-supervised-" + std::to_string(::getpid()) + ".pid";
     LiveOptions o = options();
-    o.exec = "sleep 120 & echo $! > " + pid_file + "; wait";
+    o.exec = "(trap '' TERM; exec sleep 120) & echo $! > " + pid_file + "; wait";
     o.start_timeout = 1000ms;
     const auto results = run_suite(Mode::server, cases({"5.1-register"}), o);
     ASSERT_EQ(results.size(), 1U);
