@@ -28,6 +28,17 @@ std::string signal_name(int sig) {
 
 } // namespace
 
+std::string fill_command(std::string command,
+                         std::initializer_list<std::pair<std::string_view, std::string>> values) {
+    for (const auto& [what, with] : values) {
+        for (std::size_t at = 0; (at = command.find(what, at)) != std::string::npos;
+             at += with.size()) {
+            command.replace(at, what.size(), with);
+        }
+    }
+    return command;
+}
+
 std::string describe_exit(int wait_status) {
     if (WIFSIGNALED(wait_status)) {
         return "killed by " + signal_name(WTERMSIG(wait_status));

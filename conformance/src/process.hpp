@@ -13,9 +13,15 @@
 #include <string_view>
 #include <sys/types.h>
 #include <thread>
+#include <utility>
 #include <vector>
 
 namespace tcpchat::conformance {
+
+// A command line with its placeholders ("{port}", ...) replaced, each everywhere it occurs.
+[[nodiscard]] std::string
+fill_command(std::string command,
+             std::initializer_list<std::pair<std::string_view, std::string>> values);
 
 // "exited with status 1", "killed by SIGSEGV" for a status from waitpid().
 [[nodiscard]] std::string describe_exit(int wait_status);

@@ -75,9 +75,9 @@ class Supervised {
             }
             options_.server_port = local_endpoint(probe.get())->port;
         }
-        std::string command = options_.exec;
-        replace(command, "{port}", std::to_string(options_.server_port));
-        replace(command, "{host}", options_.server_host);
+        const std::string command =
+            fill_command(options_.exec, {{"{port}", std::to_string(options_.server_port)},
+                                         {"{host}", options_.server_host}});
         process_ = std::make_unique<Process>(command);
         if (!process_->error().empty()) {
             return "cannot start '" + command + "': " + process_->error();
@@ -117,12 +117,6 @@ class Supervised {
     void stop() { process_.reset(); }
 
   private:
-    static void replace(std::string& text, const std::string& what, const std::string& with) {
-        for (std::size_t at = 0; (at = text.find(what, at)) != std::string::npos;
-             at += with.size()) {
-            text.replace(at, what.size(), with);
-        }
-    }
     static std::string printed(const std::string& output) {
         const std::string tail = last_lines(output, crash_lines);
         return tail.empty() ? "" : "; it printed:\n" + tail;
