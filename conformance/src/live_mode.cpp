@@ -432,7 +432,8 @@ CaseResult Engine::run() {
             result.crashed = Crash{"hung: it did not end on SIGTERM and was killed",
                                    last_lines(terminal_.output, 10)};
         } else if (result.failure && !ended) {
-            result.note = "still running at the end of the case: stopped with SIGTERM";
+            result.note =
+                "the client was still running at the end of the case: stopped with SIGTERM";
         }
     }
     for (auto& [key, link] : links_) {

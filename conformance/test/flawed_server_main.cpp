@@ -1,6 +1,6 @@
 // The flawed server as a process, for the runner's supervision (server --exec): the flaws that
 // end or stop a process can only be watched from outside it.
-//   flawed-server --flaw=NAME [--host=127.0.0.1] --port=PORT
+//   flawed-server --flaw=NAME [--host=127.0.0.1] --port=PORT   (0: any free port, printed)
 #include "flawed_server.hpp"
 
 #include <cstdio>
@@ -23,7 +23,7 @@ int main(int argc, char** argv) {
         }
     }
     const auto f = tcpchat::conformance::testing::flaw_named(flaw);
-    if (!f || port <= 0 || port > 65535) {
+    if (!f || port < 0 || port > 65535) {
         std::fprintf(stderr, "usage: %s --flaw=NAME [--host=ADDR] --port=PORT\n", argv[0]);
         return 2;
     }

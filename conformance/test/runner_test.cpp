@@ -155,6 +155,15 @@ TEST(Report, ShowsCrashesAndCasesNotRun) {
     EXPECT_NE(reason, std::string::npos) << text;
     EXPECT_EQ(text.find("-> not run:", reason + 1), std::string::npos) << "shown twice:\n" << text;
     EXPECT_TRUE(text.ends_with("\n1 passed, 1 failed, 2 not run\n")) << text;
+    CaseResult hung;
+    hung.test = &find("5.3-bridge-alone");
+    hung.failure = Failure{23, "A did not connect to server within the timeout", {}, {}, false};
+    hung.note = "the client was still running at the end of the case: stopped with SIGTERM";
+    std::ostringstream hung_out;
+    print_report(hung_out, {hung}, {});
+    EXPECT_NE(hung_out.str().find("within the timeout\n      -> the client was still running"),
+              std::string::npos)
+        << hung_out.str();
 }
 
 struct FlawRow {
