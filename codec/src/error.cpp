@@ -83,6 +83,15 @@ std::string_view errc_name(Errc e) noexcept {
     return "unknown";
 }
 
+std::optional<Errc> errc_from_name(std::string_view name) noexcept {
+    for (int i = int(Errc::truncated); i <= int(Errc::id_too_long); ++i) {
+        if (errc_name(Errc(i)) == name) {
+            return Errc(i);
+        }
+    }
+    return std::nullopt;
+}
+
 std::ostream& operator<<(std::ostream& os, Errc e) {
     return os << errc_name(e);
 }

@@ -8,6 +8,20 @@
 namespace tcpchat {
 namespace {
 
+// Transcripts name codes (`decode error bare_lf at 8`): every code is found by its name.
+TEST(Errc, EveryCodeIsFoundByItsName) {
+    for (int i = int(Errc::truncated); i <= int(Errc::id_too_long); ++i) {
+        const auto name = errc_name(Errc(i));
+        EXPECT_NE(name, "unknown") << i;
+        EXPECT_EQ(errc_from_name(name), Errc(i)) << name;
+    }
+    EXPECT_EQ(errc_from_name("truncated"), Errc::truncated);
+    EXPECT_EQ(errc_from_name("id_too_long"), Errc::id_too_long);
+    EXPECT_EQ(errc_from_name("unknown"), std::nullopt);
+    EXPECT_EQ(errc_from_name("bare_LF"), std::nullopt);
+    EXPECT_EQ(errc_from_name(""), std::nullopt);
+}
+
 using test::unescape;
 
 struct Row {

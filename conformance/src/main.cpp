@@ -133,14 +133,7 @@ int run(tc::Mode mode, const Common& common, tc::LiveOptions live, const std::st
     }
     std::cout << heading << "\n\n" << std::flush;
 
-    std::vector<tc::CaseResult> results;
-    for (const tc::Case* c : cases) {
-        switch (mode) {
-        case tc::Mode::codec: results.push_back(tc::run_codec(*c)); break;
-        case tc::Mode::server: results.push_back(tc::run_server(*c, live)); break;
-        case tc::Mode::client: results.push_back(tc::run_client(*c, live)); break;
-        }
-    }
+    const std::vector<tc::CaseResult> results = tc::run_suite(mode, cases, live);
 
     tc::ReportOptions report;
     report.color = want_color(common.no_color, STDOUT_FILENO);
@@ -161,12 +154,17 @@ int run(tc::Mode mode, const Common& common, tc::LiveOptions live, const std::st
         std::cerr << "cannot write a report file\n";
         return 2;
     }
+    // 3: the run was cut short (the server stopped, or did not start); 1: a case failed. A
+    // skipped case fails nothing.
+    int status = 0;
     for (const tc::CaseResult& r : results) {
-        if (!r.passed && !r.skipped) {
-            return 1; // a skipped case fails nothing
+        if (r.not_run) {
+            status = 3;
+        } else if (!r.passed && !r.skipped && status == 0) {
+            status = 1;
         }
     }
-    return 0;
+    return status;
 }
 
 struct GradeArgs {
@@ -271,9 +269,21 @@ int main(int argc, char** argv) {
     std::string server_target;
     CLI::App* server =
         app.add_subcommand("server", "Play the clients against a live server at HOST:PORT");
-    server->add_option("HOST:PORT", server_target, "The server under test, e.g. 127.0.0.2:5555")
-        ->required();
+    server->add_option("HOST:PORT", server_target,
+                       "The server under test, already running, e.g. 127.0.0.2:5555");
     add_common(*server, server_common);
+    server->add_option("--exec", server_live.exec,
+                       "Start the server under test with this command line instead ({port}: a "
+                       "free port, {host}: --host), restart it after a crash");
+    server->add_option("--host", server_live.server_host,
+                       "With --exec: the address to connect to (default 127.0.0.2)");
+    server->add_flag("--fresh", server_live.fresh,
+                     "With --exec: restart the server before every case");
+    int start_timeout_ms = 0;
+    server
+        ->add_option("--start-timeout", start_timeout_ms,
+                     "With --exec: milliseconds the server may take to listen (default 10000)")
+        ->check(CLI::PositiveNumber);
     server->add_option("--other-address", server_live.other_address,
                        "Source address for 'connect X server from another address' (default "
                        "127.0.0.3)");
@@ -341,8 +351,24 @@ int main(int argc, char** argv) {
         return run(tc::Mode::codec, codec_common, {}, "");
     }
     if (*server) {
+        if (start_timeout_ms > 0) {
+            server_live.start_timeout = std::chrono::milliseconds(start_timeout_ms);
+        }
+        if (!server_live.exec.empty()) {
+            if (!server_target.empty()) {
+                std::cerr << "HOST:PORT or --exec, not both\n";
+                return 2;
+            }
+            return run(tc::Mode::server, server_common, server_live,
+                       "--exec '" + server_live.exec + "'");
+        }
+        if (server_live.fresh || start_timeout_ms > 0) {
+            std::cerr << "--fresh and --start-timeout need --exec\n";
+            return 2;
+        }
         if (!split_host_port(server_target, server_live.server_host, server_live.server_port)) {
-            std::cerr << "HOST:PORT expected, e.g. 127.0.0.2:5555, not '" << server_target << "'\n";
+            std::cerr << "HOST:PORT (e.g. 127.0.0.2:5555) or --exec COMMAND expected, not '"
+                      << server_target << "'\n";
             return 2;
         }
         return run(tc::Mode::server, server_common, server_live, server_target);

@@ -116,6 +116,9 @@ void print_report(std::ostream& out, const std::vector<CaseResult>& results,
             if (r.failure) {
                 print_failure(out, r, paint);
             }
+            if (!r.crashed && !r.note.empty()) {
+                out << "      -> " << r.note << "\n"; // e.g. a client still running at the end
+            }
             if (r.crashed) {
                 out << "      -> " << paint("31", "crashed") << ": " << r.crashed->what
                     << (r.note.empty() ? "" : "; " + r.note) << "\n";

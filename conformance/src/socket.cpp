@@ -2,8 +2,11 @@
 
 #include <arpa/inet.h>
 #include <cerrno>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <fcntl.h>
+#include <fstream>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
@@ -241,6 +244,30 @@ bool wait_readable(int fd, Clock::time_point deadline) {
             return false;
         }
     }
+}
+
+bool is_listening(std::uint16_t port) {
+    // Lines as "  0: 0200007F:15B3 00000000:0000 0A ...": local address:port in hex, then the
+    // remote one, then the state (0A is LISTEN).
+    for (const char* table : {"/proc/net/tcp", "/proc/net/tcp6"}) {
+        std::ifstream in(table);
+        std::string line;
+        std::getline(in, line); // the header
+        while (std::getline(in, line)) {
+            char local[64] = {};
+            char remote[64] = {};
+            unsigned state = 0;
+            if (std::sscanf(line.c_str(), "%*s %63s %63s %x", local, remote, &state) != 3 ||
+                state != 0x0A) {
+                continue;
+            }
+            const char* colon = std::strrchr(local, ':');
+            if (colon != nullptr && std::strtoul(colon + 1, nullptr, 16) == port) {
+                return true;
+            }
+        }
+    }
+    return false;
 }
 
 } // namespace tcpchat::conformance

@@ -1,10 +1,16 @@
 // A minimal TCP-Chat client for the runner's own tests: /register and /bridge only, with one
 // deliberate flaw chosen by --flaw, so that client mode can be seen to fail the right cases.
-//   flawed-client --flaw=none|misspells|no-final-blank --id=ID --port=PORT --server=HOST:PORT
+//   flawed-client --flaw=FLAW --id=ID --port=PORT --server=HOST:PORT
+// FLAW: none, misspells, no-final-blank; or, at /bridge, after printing "bridging": exits
+// (status 3), segfaults, throws (uncaught: SIGABRT), hangs (ignoring SIGTERM; the end of its
+// terminal ends it), hangs-hard (ignoring SIGHUP too: only SIGKILL ends it).
 #include <arpa/inet.h>
+#include <csignal>
+#include <cstdlib>
 #include <cstring>
 #include <iostream>
 #include <netinet/in.h>
+#include <stdexcept>
 #include <string>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -49,6 +55,28 @@ bool request(const std::string& host, int port, const std::string& bytes, std::s
     return true;
 }
 
+void fail(const std::string& flaw) {
+    if (flaw == "exits") {
+        std::exit(3);
+    }
+    if (flaw == "segfaults") {
+        std::signal(SIGSEGV, SIG_DFL); // a sanitizer's handler would make it an exit status
+        std::raise(SIGSEGV);
+    }
+    if (flaw == "throws") {
+        throw std::runtime_error("cannot bridge");
+    }
+    if (flaw == "hangs" || flaw == "hangs-hard") {
+        std::signal(SIGTERM, SIG_IGN);
+        if (flaw == "hangs-hard") {
+            std::signal(SIGHUP, SIG_IGN);
+        }
+        for (;;) {
+            ::pause();
+        }
+    }
+}
+
 } // namespace
 
 int main(int argc, char** argv) {
@@ -72,6 +100,10 @@ int main(int argc, char** argv) {
                     method + "\r\nclientID: " + id + "\r\nIP: @IP@\r\nPort: " + port + "\r\n" + end,
                     ip);
             std::cout << "registered" << std::endl;
+        } else if (line == "/bridge" && flaw != "none" && flaw != "misspells" &&
+                   flaw != "no-final-blank") {
+            std::cout << "bridging" << std::endl;
+            fail(flaw);
         } else if (line == "/bridge") {
             request(host, server_port, "BRIDGE\r\nclientID: " + id + "\r\n" + end, ip);
             std::cout << "bridged" << std::endl;

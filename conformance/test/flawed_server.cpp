@@ -4,10 +4,14 @@
 
 #include <algorithm>
 #include <arpa/inet.h>
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
 #include <deque>
 #include <map>
 #include <netinet/in.h>
 #include <poll.h>
+#include <stdexcept>
 #include <string>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -39,11 +43,32 @@ std::uint16_t code_for(Errc e) {
 
 } // namespace
 
-FlawedServer::FlawedServer(Flaw flaw) : flaw_(flaw) {
+std::optional<Flaw> flaw_named(std::string_view name) {
+    static const std::map<std::string_view, Flaw> names{
+        {"none", Flaw::none},
+        {"never_closes", Flaw::never_closes},
+        {"misspells_method", Flaw::misspells_method},
+        {"bridges_to_self", Flaw::bridges_to_self},
+        {"no_final_blank", Flaw::no_final_blank},
+        {"dies_on_bad_input", Flaw::dies_on_bad_input},
+        {"exits_on_bad_input", Flaw::exits_on_bad_input},
+        {"segfaults_on_bad_input", Flaw::segfaults_on_bad_input},
+        {"throws_on_bad_input", Flaw::throws_on_bad_input},
+        {"hangs_on_bad_input", Flaw::hangs_on_bad_input},
+        {"one_recv", Flaw::one_recv},
+    };
+    const auto it = names.find(name);
+    return it == names.end() ? std::nullopt : std::optional<Flaw>(it->second);
+}
+
+FlawedServer::FlawedServer(Flaw flaw, const std::string& host, std::uint16_t port) : flaw_(flaw) {
     listener_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    const int one = 1;
+    ::setsockopt(listener_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
     sockaddr_in a{};
     a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    a.sin_port = htons(port);
+    inet_pton(AF_INET, host.c_str(), &a.sin_addr);
     ::bind(listener_, reinterpret_cast<sockaddr*>(&a), sizeof a);
     ::listen(listener_, 64);
     socklen_t len = sizeof a;
@@ -57,6 +82,18 @@ FlawedServer::~FlawedServer() {
     thread_.join();
     if (listener_ >= 0) {
         ::close(listener_);
+    }
+}
+
+void FlawedServer::fail_on_bad_input() const {
+    switch (flaw_) {
+    case Flaw::exits_on_bad_input: std::exit(1);
+    case Flaw::segfaults_on_bad_input:
+        std::signal(SIGSEGV, SIG_DFL); // a sanitizer's handler would make it an exit status
+        std::raise(SIGSEGV);
+        break;
+    case Flaw::throws_on_bad_input: throw std::runtime_error("malformed request");
+    default: break;
     }
 }
 
@@ -98,6 +135,15 @@ void FlawedServer::serve() {
             }
             keep.assign(buf, std::size_t(n));
             std::string_view data = keep;
+            if (flaw_ == Flaw::one_recv) {
+                // The whole request must be in this one read: what is not, is misread.
+                StreamDecoder one(Context::request);
+                if (one.feed(data).status == Status::need_more) {
+                    reply = error_reply(400, "misread: the request was not in one read");
+                    answered = bad = true;
+                    break;
+                }
+            }
             while (!data.empty() && !answered) {
                 Step step = decoder.feed(data);
                 data.remove_prefix(step.consumed);
@@ -148,10 +194,24 @@ void FlawedServer::serve() {
         if (!answered && !stop_) {
             reply = error_reply(408, "no request within 1 s");
         }
+        ++requests_;
+        if (log_) {
+            std::printf("request %d: %s\n", requests_, bad ? "malformed" : "served");
+            std::fflush(stdout);
+        }
         if (bad && flaw_ == Flaw::dies_on_bad_input) {
-            ::close(fd);
-            ::close(listener_);
+            ::close(listener_); // first: no connection may queue up once the client sees the end
             listener_ = -1;
+            ::close(fd);
+            break;
+        }
+        if (bad) {
+            fail_on_bad_input();
+        }
+        if (bad && flaw_ == Flaw::hangs_on_bad_input) {
+            while (!stop_) {
+                ::poll(nullptr, 0, 50); // the listener stays open: connections queue up, unserved
+            }
             break;
         }
         if (flaw_ == Flaw::misspells_method && reply.starts_with("REGACK")) {

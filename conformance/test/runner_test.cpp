@@ -2,6 +2,7 @@
 // deliberately flawed server or client breaks (a conformance runner that cannot fail proves
 // nothing).
 #include "flawed_server.hpp"
+#include "shipped_cases.hpp"
 #include "tcpchat/conformance.hpp"
 
 #include <atomic>
@@ -23,22 +24,11 @@ using tcpchat::conformance::testing::Flaw;
 using tcpchat::conformance::testing::FlawedServer;
 
 const Suite& suite() {
-    static const Suite s = load_suite({default_cases_dir()});
-    return s;
+    return tcpchat::conformance::testing::shipped_suite();
 }
 
-// One case of the shipped suite, read from its own file: the tests that need a few cases do not
-// pay for parsing the whole suite (slow in a Debug build on a loaded machine).
 const Case& find(const std::string& name) {
-    static std::map<std::string, Suite> loaded;
-    auto it = loaded.find(name);
-    if (it == loaded.end()) {
-        it = loaded.emplace(name, load_suite({default_cases_dir() + "/" + name + ".md"})).first;
-    }
-    if (it->second.cases.size() != 1) {
-        throw std::runtime_error("no case " + name);
-    }
-    return it->second.cases.front();
+    return tcpchat::conformance::testing::shipped_case(name);
 }
 
 TEST(Suite, LoadsWithoutErrorsAndHasAtLeastSixtyCases) {
@@ -133,6 +123,47 @@ TEST(Report, CountsSkippedCasesApart) {
     std::ostringstream json;
     write_json(json, {ok, skip}, "server");
     EXPECT_NE(json.str().find("\"failed\": 0,\n  \"skipped\": 1"), std::string::npos) << json.str();
+}
+
+// A crash shows what happened and the server's last lines; the reason for not running is shown
+// once for a series of cases with the same reason; the summary counts them apart.
+TEST(Report, ShowsCrashesAndCasesNotRun) {
+    const CaseResult ok = passed_result("5.1-register");
+    CaseResult crash;
+    crash.test = &find("4.1-bare-lf");
+    crash.failure =
+        Failure{13, "a different message arrived", "ERROR", "(connection closed)", false};
+    crash.crashed = Crash{"killed by SIGSEGV", "request 2: malformed\nbye"};
+    crash.note = "the server was restarted";
+    CaseResult later;
+    later.test = &find("5.3-bridge-alone");
+    later.not_run = "the server stopped during 4.1-bare-lf";
+    CaseResult last = later;
+    last.test = &find("6.3-alone-twice");
+    std::ostringstream out;
+    print_report(out, {ok, crash, later, last}, {});
+    const std::string text = out.str();
+    EXPECT_NE(text.find("  \xC3\x97 4.1-bare-lf: "), std::string::npos) << text;
+    EXPECT_NE(text.find("-> crashed: killed by SIGSEGV; the server was restarted\n"
+                        "         | request 2: malformed\n"
+                        "         | bye\n"),
+              std::string::npos)
+        << text;
+    EXPECT_NE(text.find("  \xC2\xB7 5.3-bridge-alone: "), std::string::npos) << text;
+    EXPECT_NE(text.find("  \xC2\xB7 6.3-alone-twice: "), std::string::npos) << text;
+    const auto reason = text.find("-> not run: the server stopped during 4.1-bare-lf\n");
+    EXPECT_NE(reason, std::string::npos) << text;
+    EXPECT_EQ(text.find("-> not run:", reason + 1), std::string::npos) << "shown twice:\n" << text;
+    EXPECT_TRUE(text.ends_with("\n1 passed, 1 failed, 2 not run\n")) << text;
+    CaseResult hung;
+    hung.test = &find("5.3-bridge-alone");
+    hung.failure = Failure{23, "A did not connect to server within the timeout", {}, {}, false};
+    hung.note = "the client was still running at the end of the case: stopped with SIGTERM";
+    std::ostringstream hung_out;
+    print_report(hung_out, {hung}, {});
+    EXPECT_NE(hung_out.str().find("within the timeout\n      -> the client was still running"),
+              std::string::npos)
+        << hung_out.str();
 }
 
 struct FlawRow {
@@ -237,7 +268,7 @@ TEST_P(FlawedClients, FailTheCasesTheirFlawBreaks) {
         const CaseResult r = run_client(find(name), o);
         EXPECT_EQ(r.passed, GetParam().passes)
             << name << ": " << (r.failure ? r.failure->message : "") << "\n"
-            << r.note;
+            << r.output;
     }
 }
 

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <iosfwd>
+#include <optional>
 #include <string_view>
 #include <system_error>
 
@@ -39,13 +40,15 @@ enum class Errc {
     line_too_long,
     too_many_headers,
     message_too_large,
-    id_too_long,
+    id_too_long, // the last: errc_from_name walks the codes up to it
 };
 
 [[nodiscard]] const std::error_category& codec_category() noexcept;
 [[nodiscard]] std::error_code make_error_code(Errc e) noexcept;
 // A short, stable name for the code ("line_too_long"), as used in transcripts and logs.
 [[nodiscard]] std::string_view errc_name(Errc e) noexcept;
+// The code of that name; nullopt if no code has it.
+[[nodiscard]] std::optional<Errc> errc_from_name(std::string_view name) noexcept;
 
 // A decoding failure: what, where (offset from the start of the stream) and what was expected.
 struct DecodeError {

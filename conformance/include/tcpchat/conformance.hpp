@@ -93,14 +93,25 @@ struct LiveOptions {
     std::uint16_t server_port = 5555;
     std::string other_address = "127.0.0.3"; // source of `connect X server from another address`
     bool drain = true;                       // empty the server's waiting queue before a case
-    // client mode: the command, with {id} {port} {server} replaced
+    // The command that starts the implementation under test. client mode: one client per case,
+    // with {id} {port} {server} replaced. server mode (run_suite): the server, started on a free
+    // port with {port} and {host} (server_host) replaced, restarted after a crash; empty: a
+    // server that is already running at server_host:server_port.
     std::string exec;
+    bool fresh = false;                             // server mode: restart it before every case
+    std::chrono::milliseconds start_timeout{10000}; // server mode: until it listens
 };
 
 // server mode (§T.9.2) and client mode (§T.9.3). Each call is one case; a server-mode run over a
 // suite shares one ${run} so that the cases' clientIDs never meet an earlier run's.
 [[nodiscard]] CaseResult run_server(const Case& c, const LiveOptions& options);
 [[nodiscard]] CaseResult run_client(const Case& c, const LiveOptions& options);
+
+// The cases in order, in one mode. In server mode the server is watched between cases: a case
+// during which it exits, stops accepting or stops answering has `crashed`; with `exec` it is
+// then restarted, without it the cases after that one are `not_run`.
+[[nodiscard]] std::vector<CaseResult> run_suite(Mode mode, const std::vector<const Case*>& cases,
+                                                const LiveOptions& options);
 
 // Eight lowercase hex digits, different on every call.
 [[nodiscard]] std::string make_run_id();
