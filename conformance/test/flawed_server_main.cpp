@@ -1,6 +1,7 @@
-// The flawed server as a process, for the runner's supervision (server --exec): the flaws that
-// end or stop a process can only be watched from outside it.
-//   flawed-server --flaw=NAME [--host=127.0.0.1] --port=PORT   (0: any free port, printed)
+// The flawed server as a process: for the runner's supervision (server --exec), where the flaws
+// that end or stop a process can only be watched from outside it, and for grade's end-to-end test.
+//   conformance_flawed_server --flaw=NAME [--host=127.0.0.1] [--port=PORT]   (0, the default: any
+//   free port; the line `listening on HOST:PORT` says which)
 #include "flawed_server.hpp"
 
 #include <cstdio>

@@ -100,8 +100,8 @@ def run(args):
     shutil.rmtree(out, ignore_errors=True)
     out.mkdir(parents=True)
     ours = Server([args.server, "--listen", "127.0.0.1", "--port", "0", "--read-timeout", "2"])
-    regak = Server([args.flawed_server, "--flaw=misspells"])
-    self_bridge = Server([args.flawed_server, "--flaw=bridges-to-self"])
+    regak = Server([args.flawed_server, "--flaw=misspells_method"])
+    self_bridge = Server([args.flawed_server, "--flaw=bridges_to_self"])
     try:
         client = "--id={id} --port={port} --server={server}"
         listing = f"""\
