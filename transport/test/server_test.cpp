@@ -429,6 +429,19 @@ TEST_F(ServerTest, RequestDrippedOneByteAtATime) {
     EXPECT_EQ(client.receive().bytes, regack("user1", 3000));
 }
 
+// spec §6.1: the server closes after its reply. The client here neither closes nor half-closes,
+// and the linger time is long, so only the server's own FIN can end the read promptly.
+TEST_F(ServerTest, ServerClosesRightAfterTheReply) {
+    auto options = test_options();
+    options.linger_timeout = 30s;
+    start(options);
+    RawClient client(endpoint_);
+    client.send(register_request("user1", 3000));
+    const Received r = client.receive(10s);
+    EXPECT_EQ(r.bytes, regack("user1", 3000));
+    EXPECT_EQ(r.end, Received::End::eof);
+}
+
 TEST_F(ServerTest, BytesAfterTheFirstRequestAreIgnored) {
     start();
     EXPECT_EQ(
@@ -606,6 +619,30 @@ TEST_F(ServerTest, SilentClientGets408AfterTheReadTimeout) {
     EXPECT_EQ(slow.receive().bytes, error_reply(408, "no complete request within 0.2 s"));
     EXPECT_EQ(registry_->state(), tcpchat::RegistryState{});
     expect_still_serving();
+}
+
+// The deadline runs from the accept, not from the last byte: a client dripping a byte every
+// 100 ms (the whole request would take about 6 s) gets ERROR 408 at the read timeout.
+TEST_F(ServerTest, DripPastTheDeadlineGets408FromTheAccept) {
+    auto options = test_options();
+    options.read_timeout = 500ms;
+    start(options);
+    RawClient client(endpoint_);
+    client.no_delay();
+    const auto started = std::chrono::steady_clock::now();
+    const std::string request = register_request("user1", 3000);
+    for (const char c : request) {
+        if (!client.send(std::string_view(&c, 1)) || !client.quiet()) {
+            break; // the server answered (or closed) before the drip ended
+        }
+        std::this_thread::sleep_for(100ms);
+    }
+    const Received r = client.receive();
+    const auto elapsed = std::chrono::steady_clock::now() - started;
+    EXPECT_EQ(r.bytes, error_reply(408, "no complete request within 0.5 s"));
+    // Re-arming after each byte would answer after the whole drip (about 6 s), with REGACK.
+    EXPECT_LT(elapsed, 4s);
+    EXPECT_EQ(registry_->find("user1"), std::nullopt);
 }
 
 TEST_F(ServerTest, IdleConnectionsDoNotBlockService) {
