@@ -47,8 +47,9 @@ class ServerTest : public ::testing::Test {
     void start(tcpchat::ServerOptions options = test_options(),
                tcpchat::RegistryPolicy policy = {}) {
         registry_ = std::make_unique<tcpchat::MemoryRegistry>(policy);
+        tcpchat::Registry& registry = other_registry_ != nullptr ? *other_registry_ : *registry_;
         server_ = std::make_unique<tcpchat::Server>(
-            io_, options, *registry_, [this](tcpchat::LogLevel, std::string_view line) {
+            io_, options, registry, [this](tcpchat::LogLevel, std::string_view line) {
                 const std::scoped_lock lock(log_mutex_);
                 lines_.emplace_back(line);
                 log_changed_.notify_all();
@@ -122,6 +123,7 @@ class ServerTest : public ::testing::Test {
 
     boost::asio::io_context io_;
     std::unique_ptr<tcpchat::MemoryRegistry> registry_;
+    tcpchat::Registry* other_registry_ = nullptr; // set before start() to serve from it
     std::unique_ptr<tcpchat::Server> server_;
     tcp::endpoint endpoint_;
     std::thread thread_;
@@ -665,6 +667,124 @@ TEST_F(ServerTest, ServesOverIpv6) {
     endpoint_ = server_->local_endpoint();
     thread_ = std::thread([this] { io_.run(); });
     EXPECT_EQ(exchange(register_request("v6", 3000, "::1")), regack("v6", 3000, "::1"));
+}
+
+// --- A registry that answers later, or never (spec §6.7) ---
+
+// Holds every call until release(), which answers them from the calling (test) thread, as a
+// networked registry answers from another handler.
+class DeferredRegistry final : public tcpchat::Registry {
+  public:
+    void async_register(const tcpchat::Contact& contact, std::string_view source,
+                        tcpchat::RegisterHandler done) override {
+        hold([this, c = tcpchat::ContactRecord(contact), source = std::string(source),
+              done = std::move(done)] { done({}, memory.register_contact(c.view(), source)); });
+    }
+    void async_bridge(std::string_view id, tcpchat::BridgeHandler done) override {
+        hold([this, id = std::string(id), done = std::move(done)] { done({}, memory.bridge(id)); });
+    }
+    void async_find(std::string_view id, tcpchat::FindHandler done) override {
+        done({}, memory.find(id));
+    }
+    // Waits until `n` calls are held, then answers them.
+    bool release(std::size_t n) {
+        std::vector<std::function<void()>> calls;
+        {
+            std::unique_lock lock(mutex_);
+            if (!held_.wait_for(lock, patience, [&] { return calls_.size() >= n; })) {
+                return false;
+            }
+            calls.swap(calls_);
+        }
+        for (auto& call : calls) {
+            call();
+        }
+        return true;
+    }
+
+    tcpchat::MemoryRegistry memory;
+
+  private:
+    void hold(std::function<void()> call) {
+        const std::scoped_lock lock(mutex_);
+        calls_.push_back(std::move(call));
+        held_.notify_all();
+    }
+    std::mutex mutex_;
+    std::condition_variable held_;
+    std::vector<std::function<void()>> calls_;
+};
+
+TEST_F(ServerTest, AnswerFromALaterRegistryIsSent) {
+    DeferredRegistry deferred;
+    other_registry_ = &deferred;
+    start();
+    RawClient first(endpoint_);
+    first.send(register_request("user1", 3000));
+    RawClient second(endpoint_);
+    second.send(register_request("user2", 3001));
+    ASSERT_TRUE(deferred.release(2));
+    EXPECT_EQ(first.receive().bytes, regack("user1", 3000));
+    EXPECT_EQ(second.receive().bytes, regack("user2", 3001));
+    RawClient bridge(endpoint_);
+    bridge.send(bridge_request("user1"));
+    ASSERT_TRUE(deferred.release(1));
+    EXPECT_EQ(bridge.receive().bytes, empty_bridgeack);
+    stop(); // before `deferred` goes
+}
+
+TEST_F(ServerTest, RegistryThatDoesNotAnswerGets503AtTheReadTimeout) {
+    DeferredRegistry deferred;
+    other_registry_ = &deferred;
+    auto options = test_options();
+    options.read_timeout = 300ms;
+    start(options);
+    RawClient client(endpoint_);
+    client.send(register_request("user1", 3000));
+    const Received r = client.receive();
+    EXPECT_EQ(r.bytes, error_reply(503, "registry did not answer within 0.3 s"));
+    EXPECT_EQ(r.end, Received::End::eof);
+    EXPECT_TRUE(logged("rejected " + client.endpoint() + ": registry did not answer within 0.3 s"));
+    // The answer that comes too late changes nothing for the client and breaks nothing.
+    ASSERT_TRUE(deferred.release(1));
+    RawClient next(endpoint_);
+    next.send(bridge_request("user1"));
+    ASSERT_TRUE(deferred.release(1));
+    EXPECT_EQ(next.receive().bytes, empty_bridgeack);
+    stop();
+}
+
+TEST_F(ServerTest, RegistryErrorGets503) {
+    class Unavailable final : public tcpchat::Registry {
+      public:
+        void async_register(const tcpchat::Contact&, std::string_view,
+                            tcpchat::RegisterHandler done) override {
+            done(tcpchat::RegistryErrc::unavailable, {});
+        }
+        void async_bridge(std::string_view, tcpchat::BridgeHandler done) override {
+            done(tcpchat::RegistryErrc::timed_out, {});
+        }
+        void async_find(std::string_view, tcpchat::FindHandler done) override {
+            done(tcpchat::RegistryErrc::unavailable, std::nullopt);
+        }
+    } unavailable;
+    other_registry_ = &unavailable;
+    start();
+    EXPECT_EQ(exchange(register_request("user1", 3000)), error_reply(503, "registry unavailable"));
+    EXPECT_EQ(exchange(bridge_request("user1")),
+              error_reply(503, "registry did not answer in time"));
+    stop();
+}
+
+TEST_F(ServerTest, FullRegistryGets503ForNewClientIds) {
+    tcpchat::RegistryPolicy policy;
+    policy.max_registrations = 2;
+    start(test_options(), policy);
+    EXPECT_EQ(exchange(register_request("user1", 3000)), regack("user1", 3000));
+    EXPECT_EQ(exchange(register_request("user2", 3001)), regack("user2", 3001));
+    EXPECT_EQ(exchange(register_request("user3", 3002)),
+              error_reply(503, "registry full: no new clientID until registrations expire"));
+    EXPECT_EQ(exchange(register_request("user1", 3000)), regack("user1", 3000));
 }
 
 } // namespace
