@@ -246,7 +246,7 @@ void RedisRegistry::State::on_closed(const std::shared_ptr<redis::Link>& from,
         return;
     }
     if (reported_up != false) {
-        log((reported_up ? "lost " : "cannot reach ") + url + ": " + reason +
+        log((reported_up == true ? "lost " : "cannot reach ") + url + ": " + reason +
             "; requests get ERROR 503 until it is back, reconnecting");
         reported_up = false;
     }
