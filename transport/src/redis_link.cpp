@@ -47,12 +47,12 @@ std::shared_ptr<Link> Link::connect(Strand strand, const std::string& host, std:
     context->ev.data = link.get();
     context->ev.addRead = [](void* self) {
         static_cast<Link*>(self)->want_read_ = true;
-        static_cast<Link*>(self)->watch_read();
+        static_cast<Link*>(self)->watch(Direction::read);
     };
     context->ev.delRead = [](void* self) { static_cast<Link*>(self)->want_read_ = false; };
     context->ev.addWrite = [](void* self) {
         static_cast<Link*>(self)->want_write_ = true;
-        static_cast<Link*>(self)->watch_write();
+        static_cast<Link*>(self)->watch(Direction::write);
     };
     context->ev.delWrite = [](void* self) { static_cast<Link*>(self)->want_write_ = false; };
     context->ev.cleanup = [](void* self) { static_cast<Link*>(self)->closed(); };
@@ -93,38 +93,29 @@ void Link::close() {
 
 // An async_wait in flight keeps the Link alive; hiredis may free the context meanwhile, which
 // the handler sees as context_ == nullptr.
-void Link::watch_read() {
-    if (read_waiting_ || context_ == nullptr) {
+void Link::watch(Direction direction) {
+    const bool reading = direction == Direction::read;
+    bool& waiting = reading ? read_waiting_ : write_waiting_;
+    if (waiting || context_ == nullptr) {
         return;
     }
-    read_waiting_ = true;
-    socket_.async_wait(asio::posix::descriptor_base::wait_read,
-                       [self = shared_from_this()](const boost::system::error_code& ec) {
-                           self->read_waiting_ = false;
-                           if (ec || self->context_ == nullptr || !self->want_read_) {
+    waiting = true;
+    socket_.async_wait(reading ? asio::posix::descriptor_base::wait_read
+                               : asio::posix::descriptor_base::wait_write,
+                       [self = shared_from_this(), direction, reading,
+                        &waiting](const boost::system::error_code& ec) {
+                           waiting = false;
+                           const bool& wanted = reading ? self->want_read_ : self->want_write_;
+                           if (ec || self->context_ == nullptr || !wanted) {
                                return;
                            }
-                           redisAsyncHandleRead(self->context_);
-                           if (self->want_read_) {
-                               self->watch_read();
+                           if (reading) {
+                               redisAsyncHandleRead(self->context_);
+                           } else {
+                               redisAsyncHandleWrite(self->context_);
                            }
-                       });
-}
-
-void Link::watch_write() {
-    if (write_waiting_ || context_ == nullptr) {
-        return;
-    }
-    write_waiting_ = true;
-    socket_.async_wait(asio::posix::descriptor_base::wait_write,
-                       [self = shared_from_this()](const boost::system::error_code& ec) {
-                           self->write_waiting_ = false;
-                           if (ec || self->context_ == nullptr || !self->want_write_) {
-                               return;
-                           }
-                           redisAsyncHandleWrite(self->context_);
-                           if (self->want_write_) {
-                               self->watch_write();
+                           if (wanted) {
+                               self->watch(direction);
                            }
                        });
 }

@@ -53,8 +53,9 @@ class Link : public std::enable_shared_from_this<Link> {
   private:
     Link(Strand strand, Events events);
 
-    void watch_read();
-    void watch_write();
+    enum class Direction : std::uint8_t { read, write };
+    // Waits until the socket is ready for `direction`, then lets hiredis read or write.
+    void watch(Direction direction);
     void closed(); // hiredis freed the context
     void report(std::string reason);
 
