@@ -3,6 +3,7 @@
 #include "redis_link.hpp"
 #include "redis_scripts.hpp"
 
+#include <boost/asio/ip/address.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/uuid/detail/sha1.hpp>
@@ -119,6 +120,12 @@ std::optional<RedisAddress> parse_redis_url(std::string_view url, std::string& e
     }
     if (host.empty()) {
         error = "no host";
+        return std::nullopt;
+    }
+    boost::system::error_code ec;
+    (void)asio::ip::make_address(std::string(host), ec);
+    if (ec) {
+        error = "not a numeric IP address: " + std::string(host);
         return std::nullopt;
     }
     address.host = std::string(host);

@@ -120,6 +120,41 @@ class RedisRegistryTest : public ::testing::Test {
     std::vector<std::string> log_;
 };
 
+// --- --registry redis://HOST:PORT/DB ---
+
+TEST(RedisUrl, ParsesWhatTheOptionAccepts) {
+    struct Row {
+        std::string url;
+        std::optional<tcpchat::RedisAddress> expect;
+    };
+    const std::vector<Row> rows = {
+        {"redis://127.0.0.1:6379/0", tcpchat::RedisAddress{"127.0.0.1", 6379, 0}},
+        {"redis://127.0.0.1", tcpchat::RedisAddress{"127.0.0.1", 6379, 0}},
+        {"redis://10.0.0.5:7000/3", tcpchat::RedisAddress{"10.0.0.5", 7000, 3}},
+        {"redis://[::1]:6380/1", tcpchat::RedisAddress{"::1", 6380, 1}},
+        {"redis://[::1]", tcpchat::RedisAddress{"::1", 6379, 0}},
+        {"redis://localhost:6379/0", std::nullopt}, // a name would be resolved blocking
+        {"http://127.0.0.1:6379/0", std::nullopt},
+        {"redis://127.0.0.1:0/0", std::nullopt},
+        {"redis://127.0.0.1:65536/0", std::nullopt},
+        {"redis://127.0.0.1:6379/", std::nullopt},
+        {"redis://127.0.0.1:6379/x", std::nullopt},
+        {"redis://127.0.0.1:/0", std::nullopt},
+        {"redis://:6379/0", std::nullopt},
+        {"redis://[::1/0", std::nullopt},
+    };
+    for (const auto& row : rows) {
+        std::string error;
+        const auto parsed = tcpchat::parse_redis_url(row.url, error);
+        EXPECT_EQ(parsed, row.expect) << row.url;
+        EXPECT_EQ(error.empty(), parsed.has_value()) << row.url << ": " << error;
+        if (parsed) {
+            std::string again;
+            EXPECT_EQ(tcpchat::parse_redis_url(tcpchat::to_string(*parsed), again), parsed);
+        }
+    }
+}
+
 // --- The rules, as for MemoryRegistry; scenarios that move a clock are tested with real TTLs ---
 
 class RedisRulesTest : public RedisRegistryTest,
