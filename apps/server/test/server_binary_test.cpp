@@ -171,7 +171,8 @@ TEST(ServerBinary, HelpNamesEveryOption) {
     for (const char* option :
          {"--port", "--listen,--host", "--read-timeout", "--wait-timeout", "--max-connections",
           "--max-line", "--max-headers", "--max-message", "--max-id", "--regack-status",
-          "--allow-takeover", "--strict", "-v,--verbose", "-q,--quiet", "--version"}) {
+          "--allow-takeover", "--strict", "-v,--verbose", "-q,--quiet", "--version",
+          "--registration-ttl", "--max-registrations", "--registry", "--registry-prefix"}) {
         EXPECT_NE(help.find(option), std::string::npos) << option;
     }
     EXPECT_NE(help.find("=127.0.0.2"), std::string::npos) << "default listening address";
@@ -280,6 +281,14 @@ TEST(ServerBinary, RefusesAListenAddressThatIsNotAnIpAddress) {
     ServerProcess server({"--listen", "localhost"});
     EXPECT_NE(server.wait(), 0);
     EXPECT_NE(server.errors().find("not an IP address: localhost"), std::string::npos);
+}
+
+TEST(ServerBinary, RefusesARegistryThatIsNotMemoryOrARedisUrl) {
+    for (const std::string registry : {"redis://localhost:6379/0", "postgres://127.0.0.1/0"}) {
+        ServerProcess server({"--port=0", "--registry", registry});
+        EXPECT_NE(server.wait(), 0) << registry;
+        EXPECT_NE(server.errors().find("--registry"), std::string::npos) << server.errors();
+    }
 }
 
 TEST(ServerBinary, RefusesAPortOutOfRange) {
