@@ -8,9 +8,11 @@
 #include <csignal>
 #include <cstdint>
 #include <cstdlib>
+#include <fcntl.h>
 #include <filesystem>
 #include <netinet/in.h>
 #include <string>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <thread>
@@ -63,6 +65,13 @@ class RedisProcess {
         }
         pid_ = ::fork();
         if (pid_ == 0) {
+            // Dies with the test, even a crashed one, and holds none of its output pipes open
+            // (ctest waits for those to close).
+            ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+            const int null = ::open("/dev/null", O_RDWR);
+            ::dup2(null, STDIN_FILENO);
+            ::dup2(null, STDOUT_FILENO);
+            ::dup2(null, STDERR_FILENO);
             std::vector<char*> argv;
             for (auto& a : args) {
                 argv.push_back(a.data());
@@ -115,10 +124,12 @@ class RedisProcess {
         bool pong = false;
         if (::connect(fd, reinterpret_cast<const sockaddr*>(&address), sizeof address) == 0) {
             constexpr std::string_view ping = "PING\r\n";
-            char reply[16] = {};
-            pong = ::send(fd, ping.data(), ping.size(), MSG_NOSIGNAL) == 6 &&
-                   ::recv(fd, reply, sizeof reply, 0) > 0 &&
-                   std::string_view(reply).starts_with("+PONG");
+            char reply[64];
+            if (::send(fd, ping.data(), ping.size(), MSG_NOSIGNAL) == 6) {
+                const auto n = ::recv(fd, reply, sizeof reply, 0);
+                pong = n > 0 &&
+                       std::string_view(reply, static_cast<std::size_t>(n)).starts_with("+PONG");
+            }
         }
         ::close(fd);
         return pong;
