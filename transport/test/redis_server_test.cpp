@@ -39,7 +39,8 @@ class Instance {
         tcpchat::RedisOptions redis;
         redis.address.port = redis_port;
         redis.prefix = prefix;
-        redis.command_timeout = 500ms;
+        // The default 1 s: shorter, an ASan build on a busy machine can look like a stuck Redis.
+        redis.command_timeout = 1000ms;
         redis.log = [this](std::string_view line) { note(line); };
         registry_ = std::make_unique<tcpchat::RedisRegistry>(io_, tcpchat::RegistryPolicy{}, redis);
         server_ = std::make_unique<tcpchat::Server>(
@@ -319,10 +320,17 @@ TEST(RedisServers, KilledUnderLoadAndRestarted) {
         }
     }
     EXPECT_GT(before, 0U);
-    EXPECT_GT(unavailable, 0U);
     EXPECT_GT(after, 0U);
-    EXPECT_EQ(a.logged_containing("registry: lost"), 1U);
-    EXPECT_EQ(b.logged_containing("registry: lost"), 1U);
+    // Said once per instance, not once per request (many failed): the loss, or first the
+    // watchdog's verdict when a command was in flight; then the reconnection.
+    for (Instance* instance : {&a, &b}) {
+        const auto lost = instance->logged_containing("registry: lost");
+        const auto stuck = instance->logged_containing("did not answer within");
+        EXPECT_LE(lost, 1U);
+        EXPECT_GE(lost + stuck, 1U);
+        EXPECT_LE(instance->logged_containing("registry: "), 4U);
+    }
+    EXPECT_GT(unavailable, 10U);
 }
 
 } // namespace
