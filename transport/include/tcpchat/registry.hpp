@@ -102,7 +102,7 @@ struct RegistryPolicy {
     // chat, short enough that clients that never come back are forgotten.
     std::chrono::steady_clock::duration registration_ttl = std::chrono::hours(24);
     // MemoryRegistry only: registrations held at most; a new clientID beyond gets ERROR 503
-    // once expired ones are dropped (spec §6.5). About 200 bytes each.
+    // once expired ones are dropped (spec §6.5). About 260 bytes each.
     std::size_t max_registrations = 1'000'000;
 };
 
