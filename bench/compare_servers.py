@@ -8,6 +8,10 @@ in one run (bench/README.md).
                                         (one worker, keepalive_timeout 0, `return 200` with a
                                         REGACK-sized body) driven by
                                         wrk -H 'Connection: close' -c64 -t2 -d10s
+    bench/compare_servers.py registries one tcp-chat-server on the memory registry, one on Redis,
+                                        two on one Redis (tcp-chat-load spreads its connections
+                                        over both), each driven by tcp-chat-load -c64; Redis is
+                                        started here on a free port without persistence
 
 Binaries come from --build-dir (default: build-bench/ of this checkout, see scripts/bench).
 nginx and wrk are not project dependencies: when they are missing and this runs as root, they
@@ -85,19 +89,25 @@ def cpu_seconds(pid):
     return total
 
 
-def measured(proc, run):
-    """Runs `run()` (a client) and adds the server's and the client's CPU time per request."""
-    server_before = cpu_seconds(proc.pid)
+def measured(proc, run, others=()):
+    """Runs `run()` (a client) and adds the server's and the client's CPU time per request.
+    `proc` may be a list of server processes (their CPU is summed); `others` maps a name to a
+    process whose CPU per request is reported as `<name>_us` (e.g. Redis)."""
+    procs = proc if isinstance(proc, list) else [proc]
+    server_before = sum(cpu_seconds(p.pid) for p in procs)
+    others_before = {name: cpu_seconds(p.pid) for name, p in others}
     client_before = resource.getrusage(resource.RUSAGE_CHILDREN)
     report = run()
     client_after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    server = cpu_seconds(proc.pid) - server_before
+    server = sum(cpu_seconds(p.pid) for p in procs) - server_before
     client = (client_after.ru_utime + client_after.ru_stime
               - client_before.ru_utime - client_before.ru_stime)
     requests = report["rate"] * report.get("seconds", 0) or report.get("completed", 0)
     if requests:
         report["server_us"] = 1e6 * server / requests
         report["client_us"] = 1e6 * client / requests
+        for name, p in others:
+            report[f"{name}_us"] = 1e6 * (cpu_seconds(p.pid) - others_before[name]) / requests
     return report
 
 
@@ -116,13 +126,14 @@ class Running:
         stop(self.proc)
 
 
-def our_server(build):
+def our_server(build, *options):
     port = free_port()
     server = build / "apps" / "server" / "tcp-chat-server"
     if not server.exists():
         fail(f"{server} is not built (cmake --build --preset bench --target tcp-chat-server)")
     # --quiet: one log line per request would be measured too (spec §6.6).
-    return Running([str(server), "--listen", HOST, "--port", str(port), "--quiet"], port), port
+    return Running([str(server), "--listen", HOST, "--port", str(port), "--quiet", *options],
+                   port), port
 
 
 def baseline_server():
@@ -132,11 +143,14 @@ def baseline_server():
 
 
 def run_load(build, port, args, rate=None):
-    """tcp-chat-load against HOST:port (paced at `rate` requests/s if given); its JSON report."""
+    """tcp-chat-load against HOST:port, or spread over several ports (paced at `rate` requests/s
+    if given); its JSON report."""
     load = build / "bench" / "tcp-chat-load"
     if not load.exists():
         fail(f"{load} is not built (cmake --build --preset bench --target tcp-chat-load)")
-    argv = [str(load), "--server", f"{HOST}:{port}", "-c", str(args.connections),
+    servers = [a for p in (port if isinstance(port, list) else [port])
+               for a in ("--server", f"{HOST}:{p}")]
+    argv = [str(load), *servers, "-c", str(args.connections),
             "-d", str(args.duration), "-t", str(args.threads), "--json"]
     if rate:
         argv[-1:-1] = ["--rate", str(round(rate))]
@@ -156,14 +170,16 @@ def median_report(reports):
     return chosen
 
 
-def print_table(rows):
+def print_table(rows, redis=False):
     print(f'{"server":<34} {"requests/s":>10} {"p50 ms":>8} {"p99 ms":>8} {"p99.9 ms":>8} '
-          f'{"errors":>7} {"server CPU us/req":>17} {"client CPU us/req":>17}')
+          f'{"errors":>7} {"server CPU us/req":>17} {"client CPU us/req":>17}'
+          + (f' {"Redis CPU us/req":>16}' if redis else ""))
     for name, r in rows:
         p999 = r.get("p999_ms")
         print(f'{name:<34} {r["rate"]:>10.0f} {r["p50_ms"]:>8.2f} {r["p99_ms"]:>8.2f} '
               f'{"-" if p999 is None else format(p999, ".2f"):>8} {r["errors"]:>7} '
-              f'{r.get("server_us", 0):>17.1f} {r.get("client_us", 0):>17.1f}')
+              f'{r.get("server_us", 0):>17.1f} {r.get("client_us", 0):>17.1f}'
+              + (f' {r.get("redis_us", 0):>16.1f}' if redis else ""))
     for name, r in rows:
         print(f'  {name}: {r["command"]}' + (f'  (rates of the rounds: {r["rates"]})'
                                              if len(r.get("rates", [])) > 1 else ""))
@@ -295,11 +311,55 @@ def compare_nginx(args):
     return {"tcp-chat-server": ours, "nginx": theirs, "ratio": ratio}, ok
 
 
+def redis_server(directory):
+    port = free_port()
+    return Running(["redis-server", "--port", str(port), "--bind", HOST, "--save", "",
+                    "--appendonly", "no", "--dir", directory, "--logfile", ""], port), port
+
+
+def compare_registries(args):
+    if not shutil.which("redis-server"):
+        fail("redis-server is not installed (scripts/bootstrap)")
+    rows = {"memory registry, 1 server": [], "Redis registry, 1 server": [],
+            "Redis registry, 2 servers": []}
+    for _ in range(args.rounds):
+        running, port = our_server(args.build_dir)
+        with running as proc:
+            rows["memory registry, 1 server"].append(
+                measured(proc, lambda: run_load(args.build_dir, port, args)))
+        for count, name in ((1, "Redis registry, 1 server"), (2, "Redis registry, 2 servers")):
+            with tempfile.TemporaryDirectory() as directory:
+                redis_running, redis_port = redis_server(directory)
+                with redis_running as redis:
+                    url = f"redis://{HOST}:{redis_port}/0"
+                    servers = [our_server(args.build_dir, "--registry", url)
+                               for _ in range(count)]
+                    procs = [running.__enter__() for running, _ in servers]
+                    try:
+                        ports = [p for _, p in servers]
+                        rows[name].append(measured(
+                            procs, lambda: run_load(args.build_dir, ports, args),
+                            others=[("redis", redis)]))
+                    finally:
+                        for running, _ in servers:
+                            running.__exit__(None, None, None)
+    rows = {name: median_report(reports) for name, reports in rows.items()}
+    print_table(list(rows.items()), redis=True)
+    memory, redis = rows["memory registry, 1 server"], rows["Redis registry, 1 server"]
+    ratio = redis["rate"] / memory["rate"] if memory["rate"] else 0
+    ok = verdict("one server on Redis at least 50% of the memory registry's rate", ratio >= 0.5,
+                 f"{100 * ratio:.0f}%")
+    ok &= verdict("p99 under 10 ms on Redis", redis["p99_ms"] < 10, f'{redis["p99_ms"]:.2f} ms')
+    ok &= verdict("zero errors", sum(r["errors"] for r in rows.values()) == 0,
+                  f'{sum(r["errors"] for r in rows.values())} errors')
+    return rows, ok
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter,
                                      epilog=__doc__.split("\n\n", 1)[1])
-    parser.add_argument("against", choices=["baseline", "nginx", "all"])
+    parser.add_argument("against", choices=["baseline", "nginx", "all", "registries"])
     parser.add_argument("--build-dir", type=Path, default=ROOT / "build-bench")
     parser.add_argument("-c", "--connections", type=int, default=64)
     parser.add_argument("-d", "--duration", type=int, default=10, help="seconds per run")
@@ -322,6 +382,8 @@ def main():
         results["nginx"], met = compare_nginx(args)
         skipped = met is None
         ok &= bool(met) or skipped
+    if args.against == "registries":
+        results["registries"], ok = compare_registries(args)
     if args.json:
         args.json.write_text(json.dumps(results, indent=2) + "\n")
     return 3 if skipped and args.against == "nginx" else 0 if ok else 1

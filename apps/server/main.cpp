@@ -1,6 +1,7 @@
 // tcp-chat-server: the rendezvous server (spec §6). Started like the original,
 // `tcp-chat-server --port=5555`, it listens on 127.0.0.2 so that the documented client invocation
 // `--server=127.0.0.2:5555` reaches it.
+#include "tcpchat/redis_registry.hpp"
 #include "tcpchat/registry.hpp"
 #include "tcpchat/server.hpp"
 #include "tcpchat/version.hpp"
@@ -14,6 +15,7 @@
 #include <cmath>
 #include <csignal>
 #include <cstdio>
+#include <memory>
 #include <sstream>
 #include <string>
 #include <string_view>
@@ -41,6 +43,9 @@ int main(int argc, char** argv) {
     tcpchat::RegistryPolicy policy;
     double read_timeout = 5.0;
     double wait_timeout = 600.0;
+    double registration_ttl = 86400.0;
+    std::string registry_url = "memory";
+    tcpchat::RedisOptions redis;
     bool strict = false;
     std::string error_replies = "send";
     bool verbose = false;
@@ -65,6 +70,28 @@ int main(int argc, char** argv) {
     app.add_option("--wait-timeout", wait_timeout,
                    "seconds a client that bridged stays in the waiting queue")
         ->check(CLI::Range(0.001, max_seconds));
+    app.add_option("--registration-ttl", registration_ttl,
+                   "seconds a registration lives after its last REGISTER")
+        ->check(CLI::Range(0.001, max_seconds));
+    app.add_option("--registry", registry_url,
+                   "where clients are registered: memory, or redis://HOST:PORT/DB shared by "
+                   "several servers")
+        ->check([&redis](const std::string& text) {
+            std::string error;
+            if (text == "memory") {
+                return error;
+            }
+            if (const auto address = tcpchat::parse_redis_url(text, error)) {
+                redis.address = *address;
+            }
+            return error;
+        });
+    app.add_option("--registry-prefix", redis.prefix,
+                   "Redis registry: prefix of every key, so deployments can share one Redis");
+    app.add_option("--max-registrations", policy.max_registrations,
+                   "memory registry: registrations held at most (a new clientID beyond gets "
+                   "ERROR 503)")
+        ->check(CLI::PositiveNumber);
     app.add_option("--max-connections", options.max_connections,
                    "open request connections at most (more get ERROR 503)")
         ->check(CLI::PositiveNumber);
@@ -96,6 +123,7 @@ int main(int argc, char** argv) {
 
     options.read_timeout = to_milliseconds(read_timeout);
     policy.wait_timeout = to_milliseconds(wait_timeout);
+    policy.registration_ttl = to_milliseconds(registration_ttl);
     if (error_replies == "close") {
         options.error_replies = tcpchat::ErrorReplies::close;
     }
@@ -107,15 +135,28 @@ int main(int argc, char** argv) {
                                 : tcpchat::LogLevel::info;
 
     boost::asio::io_context io;
-    tcpchat::MemoryRegistry registry(policy);
-    tcpchat::Server server(io, options, registry, &print_line);
+    std::unique_ptr<tcpchat::Registry> registry;
+    tcpchat::RedisRegistry* shared = nullptr;
+    if (registry_url == "memory") {
+        registry = std::make_unique<tcpchat::MemoryRegistry>(policy);
+    } else {
+        redis.log = [](std::string_view line) { print_line(tcpchat::LogLevel::error, line); };
+        auto on_redis = std::make_unique<tcpchat::RedisRegistry>(io, policy, redis);
+        shared = on_redis.get();
+        registry = std::move(on_redis);
+    }
+    tcpchat::Server server(io, options, *registry, &print_line);
     // Graceful stop (spec §6.5): stop accepting, let requests in flight finish (at most 2 s).
     // io.run() returns once the server has no work left. Installed before the start-up line is
     // printed, so that whoever waits for that line may signal at once.
     boost::asio::signal_set signals(io, SIGINT, SIGTERM);
-    signals.async_wait([&server](const boost::system::error_code& ec, int) {
+    signals.async_wait([&server, shared](const boost::system::error_code& ec, int) {
         if (!ec) {
-            server.stop();
+            server.stop([shared] {
+                if (shared != nullptr) {
+                    shared->stop();
+                }
+            });
         }
     });
     if (const std::error_code ec = server.listen()) {
@@ -134,6 +175,9 @@ int main(int argc, char** argv) {
         line << "tcp-chat-server " << tcpchat::project_version << " listening on "
              << server.local_endpoint();
         print_line(tcpchat::LogLevel::error, line.str());
+    }
+    if (shared != nullptr) {
+        shared->start();
     }
 
     io.run();

@@ -109,7 +109,7 @@ Results run(const LoadOptions& options, Budget& budget) {
 
 int main(int argc, char** argv) {
     LoadOptions options;
-    std::string server = "127.0.0.2:5555";
+    std::vector<std::string> servers{"127.0.0.2:5555"};
     std::string peer_host = "127.0.0.1";
     double duration = 0;
     std::uint64_t requests = 0;
@@ -122,7 +122,9 @@ int main(int argc, char** argv) {
                  "tcp-chat-load"};
     app.option_defaults()->always_capture_default();
     app.set_version_flag("--version", "tcp-chat-load " + std::string(tcpchat::project_version));
-    app.add_option("--server", server, "the server, HOST:PORT or [IPv6]:PORT; loopback only");
+    app.add_option("--server", servers,
+                   "the server, HOST:PORT or [IPv6]:PORT; loopback only. Repeat it to spread the "
+                   "connections over several servers (connection i goes to server i mod N)");
     app.add_option("--mode", options.mode,
                    "register, bridge (each clientID registered once first), mixed (REGISTER and "
                    "BRIDGE in turn), chat (peer pairs, no server) or chat-raw (the same ping-pong "
@@ -166,12 +168,15 @@ int main(int argc, char** argv) {
     std::string why;
     const bool chat = options.mode == Mode::chat || options.mode == Mode::chat_raw;
     if (!chat) {
-        const auto target = parse_target(server, why);
-        if (!target) {
-            std::fprintf(stderr, "tcp-chat-load: --server %s: %s\n", server.c_str(), why.c_str());
-            return 2;
+        for (const auto& server : servers) {
+            const auto target = parse_target(server, why);
+            if (!target) {
+                std::fprintf(stderr, "tcp-chat-load: --server %s: %s\n", server.c_str(),
+                             why.c_str());
+                return 2;
+            }
+            options.servers.push_back(*target);
         }
-        options.server = *target;
     } else {
         const auto target = parse_target(peer_host + ":1", why);
         if (!target) {
@@ -218,7 +223,9 @@ int main(int argc, char** argv) {
         if (options.rate) {
             info.what += " paced at " + std::to_string(std::llround(*options.rate)) + "/s";
         }
-        info.target = server;
+        for (const auto& server : servers) {
+            info.target += (info.target.empty() ? "" : " ") + server;
+        }
         info.unit = "requests";
         results = run<RequestWorker>(options, budget);
     }

@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <optional>
+#include <vector>
 
 namespace tcpchat::load {
 
@@ -20,7 +21,8 @@ enum class Mode : int {
 
 struct LoadOptions {
     Mode mode = Mode::mixed;
-    boost::asio::ip::tcp::endpoint server;            // request modes: the server under load
+    // Request modes: the servers under load; connection slot i talks to servers[i % size].
+    std::vector<boost::asio::ip::tcp::endpoint> servers;
     boost::asio::ip::address peer_host;               // chat mode: where the waiting peers listen
     std::size_t connections = 64;                     // concurrent connections (chat: pairs)
     std::size_t threads = 1;                          // each runs its share of the connections

@@ -35,11 +35,12 @@ bool connected_to_itself(const tcp::socket& socket) {
 } // namespace
 
 struct RequestWorker::Slot {
-    Slot(asio::io_context& io, std::size_t index)
-        : socket(io), pace(io), id("load-" + std::to_string(index)),
+    Slot(asio::io_context& io, std::size_t index, tcp::endpoint server_)
+        : socket(io), server(server_), pace(io), id("load-" + std::to_string(index)),
           port(std::uint16_t(first_port + index % (65536 - first_port))) {}
 
     tcp::socket socket;
+    tcp::endpoint server;    // --server: where this slot's requests go
     asio::steady_timer pace; // --rate: waits for the request's scheduled start
     StreamDecoder decoder{Context::response};
     std::string id;
@@ -67,7 +68,9 @@ RequestWorker::RequestWorker(const LoadOptions& options, Budget& budget, std::si
             std::chrono::duration<double>(double(options.threads) / *options.rate));
     }
     for (std::size_t i = 0; i < slots; ++i) {
-        slots_.push_back(std::make_unique<Slot>(io_, first_slot + i));
+        const std::size_t index = first_slot + i;
+        slots_.push_back(
+            std::make_unique<Slot>(io_, index, options.servers[index % options.servers.size()]));
     }
 }
 
@@ -144,13 +147,13 @@ void RequestWorker::send(Slot& s, clock::time_point origin) {
     s.busy = true;
     s.started = clock::now();
     boost::system::error_code ec;
-    s.socket.open(options_.server.protocol(), ec);
+    s.socket.open(s.server.protocol(), ec);
     if (ec) {
         s.results.fail(ErrorKind::connect, "socket: " + ec.message());
         asio::post(io_, [this, &s] { finish(s); });
         return;
     }
-    s.socket.async_connect(options_.server,
+    s.socket.async_connect(s.server,
                            [this, &s](const boost::system::error_code& e) { on_connect(s, e); });
 }
 

@@ -129,7 +129,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
     }
 
   private:
-    enum class Phase : std::uint8_t { reading, writing, lingering, closed };
+    enum class Phase : std::uint8_t { reading, asking, writing, lingering, closed };
 
     void read() {
         socket_.async_read_some(
@@ -148,8 +148,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
             // Bytes after the first complete request are ignored (spec §6.1).
             const Step step = decoder_.feed(std::string_view(buffer_.data(), n));
             if (step.status == Status::message) {
-                return answer(server_request::answer(step.message, peer_, server_->registry,
-                                                     server_->options));
+                return ask(step.message);
             }
             if (step.status == Status::error) {
                 return answer(server_request::refuse(step.error, peer_, server_->options));
@@ -179,8 +178,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
     void on_end_of_stream() {
         const Step step = decoder_.finish();
         if (step.status == Status::message) {
-            return answer(
-                server_request::answer(step.message, peer_, server_->registry, server_->options));
+            return ask(step.message);
         }
         if (step.status == Status::error) {
             // Half a request, then the client closed: nothing to send (spec §6.4).
@@ -190,6 +188,21 @@ class Connection : public std::enable_shared_from_this<Connection> {
             server_->log(LogLevel::verbose, peer_.endpoint + " closed without a request");
         }
         close();
+    }
+
+    // The registry may answer inline or later from another handler (see Registry); either way
+    // the answer is taken on the strand, and only if the read deadline has not answered first.
+    void ask(const Message& request) {
+        phase_ = Phase::asking;
+        server_request::answer(request, peer_, server_->registry, server_->options,
+                               [self = shared_from_this()](Answer answer) {
+                                   asio::dispatch(self->server_->strand,
+                                                  [self, answer = std::move(answer)]() mutable {
+                                                      if (self->phase_ == Phase::asking) {
+                                                          self->answer(std::move(answer));
+                                                      }
+                                                  });
+                               });
     }
 
     void answer(Answer answer) {
@@ -275,6 +288,14 @@ class Connection : public std::enable_shared_from_this<Connection> {
             expired_ = true;
             boost::system::error_code ignored;
             socket_.cancel(ignored);
+        } else if (phase_ == Phase::asking) {
+            // The registry is slow or unreachable (spec §6.7); it changes its state atomically,
+            // so whatever it does later, the client is told now.
+            answer(
+                server_request::refuse(reply_code::unavailable,
+                                       "registry did not answer within " +
+                                           server_request::describe(server_->options.read_timeout),
+                                       peer_, server_->options));
         } else {
             close();
         }

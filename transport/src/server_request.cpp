@@ -39,37 +39,42 @@ void note_address_mismatch(const Contact& contact, const Peer& peer, std::vector
     }
 }
 
-Answer on_register(const Register& request, const Peer& peer, Registry& registry,
+// The registry could not answer (spec §6.7): the request is refused, never half done.
+Answer unavailable(std::error_code ec, const Peer& peer, const ServerOptions& options) {
+    return refuse(reply_code::unavailable, ec.message(), peer, options);
+}
+
+Answer on_register(const ContactRecord& contact, const RegisterResult& result, const Peer& peer,
                    const ServerOptions& options) {
-    const Contact& contact = request.self;
-    const RegisterResult result = registry.register_contact(contact, peer.address);
     if (result.outcome == RegisterOutcome::refused) {
         return refuse(reply_code::forbidden,
-                      "clientID " + str(contact.id) + " is registered from another address", peer,
+                      "clientID " + contact.id + " is registered from another address", peer,
                       options);
     }
+    if (result.outcome == RegisterOutcome::full) {
+        return refuse(reply_code::unavailable,
+                      "registry full: no new clientID until registrations expire", peer, options);
+    }
     std::vector<LogLine> log;
-    log.push_back({LogLevel::info, "REGISTER: " + str(contact.id) + " from " +
+    log.push_back({LogLevel::info, "REGISTER: " + contact.id + " from " +
                                        host_port(contact.host, contact.port) + " received"});
     if (result.outcome == RegisterOutcome::replaced) {
         log.push_back(
-            {LogLevel::verbose, "REGISTER: " + str(contact.id) + " replaces " +
+            {LogLevel::verbose, "REGISTER: " + contact.id + " replaces " +
                                     host_port(result.previous.host, result.previous.port)});
     }
-    note_address_mismatch(contact, peer, log);
-    return reply_with(RegAck{contact, options.regack_status}, std::move(log), peer, options);
+    note_address_mismatch(contact.view(), peer, log);
+    return reply_with(RegAck{contact.view(), options.regack_status}, std::move(log), peer, options);
 }
 
-Answer on_bridge(const Bridge& request, const Peer& peer, Registry& registry,
+Answer on_bridge(const std::string& id, const BridgeResult& result, const Peer& peer,
                  const ServerOptions& options) {
-    const BridgeResult result = registry.bridge(request.id);
     switch (result.outcome) {
     case BridgeOutcome::not_registered:
-        return refuse(reply_code::not_registered,
-                      "clientID " + str(request.id) + " is not registered", peer, options);
+        return refuse(reply_code::not_registered, "clientID " + id + " is not registered", peer,
+                      options);
     case BridgeOutcome::waiting:
-        return reply_with(BridgeAck{},
-                          {{LogLevel::info, "BRIDGE: " + str(request.id) + " waiting"}}, peer,
+        return reply_with(BridgeAck{}, {{LogLevel::info, "BRIDGE: " + id + " waiting"}}, peer,
                           options);
     case BridgeOutcome::paired: break;
     }
@@ -83,18 +88,30 @@ Answer on_bridge(const Bridge& request, const Peer& peer, Registry& registry,
 
 } // namespace
 
-Answer answer(const Message& request, const Peer& peer, Registry& registry,
-              const ServerOptions& options) {
+// The handlers own copies of what they use: the registry may answer after `request` is gone.
+void answer(const Message& request, const Peer& peer, Registry& registry,
+            const ServerOptions& options, AnswerHandler done) {
     if (const auto* r = std::get_if<Register>(&request)) {
-        return on_register(*r, peer, registry, options);
+        registry.async_register(
+            r->self, peer.address,
+            [contact = ContactRecord(r->self), peer, &options,
+             done = std::move(done)](std::error_code ec, const RegisterResult& result) {
+                done(ec ? unavailable(ec, peer, options)
+                        : on_register(contact, result, peer, options));
+            });
+        return;
     }
     if (const auto* b = std::get_if<Bridge>(&request)) {
-        return on_bridge(*b, peer, registry, options);
+        registry.async_bridge(b->id, [id = str(b->id), peer, &options, done = std::move(done)](
+                                         std::error_code ec, const BridgeResult& result) {
+            done(ec ? unavailable(ec, peer, options) : on_bridge(id, result, peer, options));
+        });
+        return;
     }
     // The request decoder yields only REGISTER and BRIDGE; this keeps the server safe if that
     // ever changes.
-    return refuse(reply_code::method_not_allowed,
-                  str(method_name(request)) + " is not a request to the server", peer, options);
+    done(refuse(reply_code::method_not_allowed,
+                str(method_name(request)) + " is not a request to the server", peer, options));
 }
 
 Answer refuse(std::uint16_t code, std::string_view reason, const Peer& peer,

@@ -9,6 +9,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -31,9 +32,13 @@ struct Peer {
     std::string endpoint; // "127.0.0.1:45678" or "[::1]:45678", for log lines
 };
 
-// Acts on a decoded request via the registry and says what to reply and log.
-[[nodiscard]] Answer answer(const Message& request, const Peer& peer, Registry& registry,
-                            const ServerOptions& options);
+// Called with what to reply and log, exactly once, inline or later (see Registry).
+using AnswerHandler = std::function<void(Answer)>;
+
+// Acts on a decoded request via the registry, then says what to reply and log. `request` need
+// not outlive the call.
+void answer(const Message& request, const Peer& peer, Registry& registry,
+            const ServerOptions& options, AnswerHandler done);
 
 // ERROR `code` with `reason`, and the `rejected <peer>: <reason>` line (spec §6.4, §6.6); with
 // ErrorReplies::close, the installed base's answer instead, or none (spec §9.3).

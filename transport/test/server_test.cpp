@@ -1,6 +1,7 @@
 // The server over real loopback sockets (spec §6): the server runs in-process on an ephemeral
 // port; a raw POSIX client sends exactly the bytes each test gives and the test compares exactly
 // the bytes that come back, the log lines and the registry.
+#include "raw_client.hpp"
 #include "tcpchat/decode.hpp"
 #include "tcpchat/registry.hpp"
 #include "tcpchat/server.hpp"
@@ -30,135 +31,7 @@ namespace {
 using namespace std::chrono_literals;
 using tcp = boost::asio::ip::tcp;
 
-// Generous: the tests also run under sanitizers on a loaded two-core machine.
-constexpr auto patience = 20s;
-
-struct Received {
-    enum class End { eof, reset, timeout } end = End::timeout;
-    std::string bytes;
-};
-
-// A blocking loopback client that sends exactly the bytes it is given.
-class RawClient {
-  public:
-    // `source`: the local IPv4 address to connect from (127.0.0.0/8 are all local).
-    explicit RawClient(const tcp::endpoint& server, const char* source = nullptr) {
-        fd_ = ::socket(server.protocol().family(), SOCK_STREAM, 0);
-        if (source != nullptr) {
-            sockaddr_in local{};
-            local.sin_family = AF_INET;
-            ::inet_pton(AF_INET, source, &local.sin_addr);
-            bound_ = ::bind(fd_, reinterpret_cast<const sockaddr*>(&local), sizeof local) == 0;
-        }
-        connected_ = bound_ && ::connect(fd_, server.data(), server.size()) == 0;
-    }
-    ~RawClient() { close(); }
-    RawClient(const RawClient&) = delete;
-    RawClient& operator=(const RawClient&) = delete;
-
-    [[nodiscard]] bool connected() const { return connected_; }
-
-    // The client's own port, as the server's log lines show it.
-    [[nodiscard]] std::string endpoint() const {
-        sockaddr_in local{};
-        socklen_t size = sizeof local;
-        ::getsockname(fd_, reinterpret_cast<sockaddr*>(&local), &size);
-        char text[INET_ADDRSTRLEN] = {};
-        ::inet_ntop(AF_INET, &local.sin_addr, text, sizeof text);
-        return std::string(text) + ":" + std::to_string(ntohs(local.sin_port));
-    }
-
-    bool send(std::string_view bytes) {
-        while (!bytes.empty()) {
-            const auto n = ::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL);
-            if (n <= 0) {
-                return false;
-            }
-            bytes.remove_prefix(static_cast<std::size_t>(n));
-        }
-        return true;
-    }
-
-    void no_delay() {
-        int one = 1;
-        ::setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    }
-
-    void shutdown_send() { ::shutdown(fd_, SHUT_WR); }
-
-    // Close with SO_LINGER 0: the peer gets a reset instead of a FIN.
-    void reset() {
-        linger l{1, 0};
-        ::setsockopt(fd_, SOL_SOCKET, SO_LINGER, &l, sizeof l);
-        close();
-    }
-
-    void close() {
-        if (fd_ >= 0) {
-            ::close(fd_);
-            fd_ = -1;
-        }
-    }
-
-    // Reads until the server closes, resets, or `timeout` passes.
-    Received receive(std::chrono::milliseconds timeout = patience) {
-        Received r;
-        const auto deadline = std::chrono::steady_clock::now() + timeout;
-        for (;;) {
-            const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-                deadline - std::chrono::steady_clock::now());
-            if (left.count() <= 0) {
-                return r;
-            }
-            pollfd p{fd_, POLLIN, 0};
-            if (::poll(&p, 1, static_cast<int>(left.count())) <= 0) {
-                continue;
-            }
-            char buffer[4096];
-            const auto n = ::recv(fd_, buffer, sizeof buffer, 0);
-            if (n == 0) {
-                r.end = Received::End::eof;
-                return r;
-            }
-            if (n < 0) {
-                r.end = Received::End::reset;
-                return r;
-            }
-            r.bytes.append(buffer, static_cast<std::size_t>(n));
-        }
-    }
-
-    // True when nothing at all has arrived, not even a FIN.
-    [[nodiscard]] bool quiet() const {
-        pollfd p{fd_, POLLIN, 0};
-        return ::poll(&p, 1, 0) == 0;
-    }
-
-  private:
-    int fd_ = -1;
-    bool bound_ = true;
-    bool connected_ = false;
-};
-
-std::string register_request(const std::string& id, int port, const std::string& ip = "127.0.0.1") {
-    return "REGISTER\r\nclientID: " + id + "\r\nIP: " + ip + "\r\nPort: " + std::to_string(port) +
-           "\r\n\r\n";
-}
-std::string regack(const std::string& id, int port, const std::string& ip = "127.0.0.1") {
-    return "REGACK\r\nclientID: " + id + "\r\nIP: " + ip + "\r\nPort: " + std::to_string(port) +
-           "\r\n\r\n";
-}
-std::string bridge_request(const std::string& id) {
-    return "BRIDGE\r\nclientID: " + id + "\r\n\r\n";
-}
-std::string bridgeack(const std::string& id, int port) {
-    return "BRIDGEACK\r\nclientID: " + id + "\r\nIP: 127.0.0.1\r\nPort: " + std::to_string(port) +
-           "\r\n\r\n";
-}
-const std::string empty_bridgeack = "BRIDGEACK\r\nclientID: \r\nIP: \r\nPort: \r\n\r\n";
-std::string error_reply(int code, const std::string& reason) {
-    return "ERROR\r\nCode: " + std::to_string(code) + "\r\nReason: " + reason + "\r\n\r\n";
-}
+using namespace tcpchat::test;
 
 tcpchat::ServerOptions test_options() {
     tcpchat::ServerOptions options;
@@ -174,8 +47,9 @@ class ServerTest : public ::testing::Test {
     void start(tcpchat::ServerOptions options = test_options(),
                tcpchat::RegistryPolicy policy = {}) {
         registry_ = std::make_unique<tcpchat::MemoryRegistry>(policy);
+        tcpchat::Registry& registry = other_registry_ != nullptr ? *other_registry_ : *registry_;
         server_ = std::make_unique<tcpchat::Server>(
-            io_, options, *registry_, [this](tcpchat::LogLevel, std::string_view line) {
+            io_, options, registry, [this](tcpchat::LogLevel, std::string_view line) {
                 const std::scoped_lock lock(log_mutex_);
                 lines_.emplace_back(line);
                 log_changed_.notify_all();
@@ -256,6 +130,7 @@ class ServerTest : public ::testing::Test {
 
     boost::asio::io_context io_;
     std::unique_ptr<tcpchat::MemoryRegistry> registry_;
+    tcpchat::Registry* other_registry_ = nullptr; // set before start() to serve from it
     std::unique_ptr<tcpchat::Server> server_;
     tcp::endpoint endpoint_;
     std::thread thread_;
@@ -432,6 +307,19 @@ TEST_F(ServerTest, RequestDrippedOneByteAtATime) {
         std::this_thread::sleep_for(1ms); // let each byte travel as its own segment
     }
     EXPECT_EQ(client.receive().bytes, regack("user1", 3000));
+}
+
+// spec §6.1: the server closes after its reply. The client here neither closes nor half-closes,
+// and the linger time is long, so only the server's own FIN can end the read promptly.
+TEST_F(ServerTest, ServerClosesRightAfterTheReply) {
+    auto options = test_options();
+    options.linger_timeout = 30s;
+    start(options);
+    RawClient client(endpoint_);
+    client.send(register_request("user1", 3000));
+    const Received r = client.receive(10s);
+    EXPECT_EQ(r.bytes, regack("user1", 3000));
+    EXPECT_EQ(r.end, Received::End::eof);
 }
 
 TEST_F(ServerTest, BytesAfterTheFirstRequestAreIgnored) {
@@ -615,6 +503,30 @@ TEST_F(ServerTest, SilentClientGets408AfterTheReadTimeout) {
     EXPECT_EQ(slow.receive().bytes, error_reply(408, "no complete request within 0.2 s"));
     EXPECT_EQ(registry_->state(), tcpchat::RegistryState{});
     expect_still_serving();
+}
+
+// The deadline runs from the accept, not from the last byte: a client dripping a byte every
+// 100 ms (the whole request would take about 6 s) gets ERROR 408 at the read timeout.
+TEST_F(ServerTest, DripPastTheDeadlineGets408FromTheAccept) {
+    auto options = test_options();
+    options.read_timeout = 500ms;
+    start(options);
+    RawClient client(endpoint_);
+    client.no_delay();
+    const auto started = std::chrono::steady_clock::now();
+    const std::string request = register_request("user1", 3000);
+    for (const char c : request) {
+        if (!client.send(std::string_view(&c, 1)) || !client.quiet()) {
+            break; // the server answered (or closed) before the drip ended
+        }
+        std::this_thread::sleep_for(100ms);
+    }
+    const Received r = client.receive();
+    const auto elapsed = std::chrono::steady_clock::now() - started;
+    EXPECT_EQ(r.bytes, error_reply(408, "no complete request within 0.5 s"));
+    // Re-arming after each byte would answer after the whole drip (about 6 s), with REGACK.
+    EXPECT_LT(elapsed, 4s);
+    EXPECT_EQ(registry_->find("user1"), std::nullopt);
 }
 
 TEST_F(ServerTest, IdleConnectionsDoNotBlockService) {
@@ -866,6 +778,124 @@ TEST_F(ServerTest, ServesOverIpv6) {
     endpoint_ = server_->local_endpoint();
     thread_ = std::thread([this] { io_.run(); });
     EXPECT_EQ(exchange(register_request("v6", 3000, "::1")), regack("v6", 3000, "::1"));
+}
+
+// --- A registry that answers later, or never (spec §6.7) ---
+
+// Holds every call until release(), which answers them from the calling (test) thread, as a
+// networked registry answers from another handler.
+class DeferredRegistry final : public tcpchat::Registry {
+  public:
+    void async_register(const tcpchat::Contact& contact, std::string_view source,
+                        tcpchat::RegisterHandler done) override {
+        hold([this, c = tcpchat::ContactRecord(contact), source = std::string(source),
+              done = std::move(done)] { done({}, memory.register_contact(c.view(), source)); });
+    }
+    void async_bridge(std::string_view id, tcpchat::BridgeHandler done) override {
+        hold([this, id = std::string(id), done = std::move(done)] { done({}, memory.bridge(id)); });
+    }
+    void async_find(std::string_view id, tcpchat::FindHandler done) override {
+        done({}, memory.find(id));
+    }
+    // Waits until `n` calls are held, then answers them.
+    bool release(std::size_t n) {
+        std::vector<std::function<void()>> calls;
+        {
+            std::unique_lock lock(mutex_);
+            if (!held_.wait_for(lock, patience, [&] { return calls_.size() >= n; })) {
+                return false;
+            }
+            calls.swap(calls_);
+        }
+        for (auto& call : calls) {
+            call();
+        }
+        return true;
+    }
+
+    tcpchat::MemoryRegistry memory;
+
+  private:
+    void hold(std::function<void()> call) {
+        const std::scoped_lock lock(mutex_);
+        calls_.push_back(std::move(call));
+        held_.notify_all();
+    }
+    std::mutex mutex_;
+    std::condition_variable held_;
+    std::vector<std::function<void()>> calls_;
+};
+
+TEST_F(ServerTest, AnswerFromALaterRegistryIsSent) {
+    DeferredRegistry deferred;
+    other_registry_ = &deferred;
+    start();
+    RawClient first(endpoint_);
+    first.send(register_request("user1", 3000));
+    RawClient second(endpoint_);
+    second.send(register_request("user2", 3001));
+    ASSERT_TRUE(deferred.release(2));
+    EXPECT_EQ(first.receive().bytes, regack("user1", 3000));
+    EXPECT_EQ(second.receive().bytes, regack("user2", 3001));
+    RawClient bridge(endpoint_);
+    bridge.send(bridge_request("user1"));
+    ASSERT_TRUE(deferred.release(1));
+    EXPECT_EQ(bridge.receive().bytes, empty_bridgeack);
+    stop(); // before `deferred` goes
+}
+
+TEST_F(ServerTest, RegistryThatDoesNotAnswerGets503AtTheReadTimeout) {
+    DeferredRegistry deferred;
+    other_registry_ = &deferred;
+    auto options = test_options();
+    options.read_timeout = 300ms;
+    start(options);
+    RawClient client(endpoint_);
+    client.send(register_request("user1", 3000));
+    const Received r = client.receive();
+    EXPECT_EQ(r.bytes, error_reply(503, "registry did not answer within 0.3 s"));
+    EXPECT_EQ(r.end, Received::End::eof);
+    EXPECT_TRUE(logged("rejected " + client.endpoint() + ": registry did not answer within 0.3 s"));
+    // The answer that comes too late changes nothing for the client and breaks nothing.
+    ASSERT_TRUE(deferred.release(1));
+    RawClient next(endpoint_);
+    next.send(bridge_request("user1"));
+    ASSERT_TRUE(deferred.release(1));
+    EXPECT_EQ(next.receive().bytes, empty_bridgeack);
+    stop();
+}
+
+TEST_F(ServerTest, RegistryErrorGets503) {
+    class Unavailable final : public tcpchat::Registry {
+      public:
+        void async_register(const tcpchat::Contact&, std::string_view,
+                            tcpchat::RegisterHandler done) override {
+            done(tcpchat::RegistryErrc::unavailable, {});
+        }
+        void async_bridge(std::string_view, tcpchat::BridgeHandler done) override {
+            done(tcpchat::RegistryErrc::timed_out, {});
+        }
+        void async_find(std::string_view, tcpchat::FindHandler done) override {
+            done(tcpchat::RegistryErrc::unavailable, std::nullopt);
+        }
+    } unavailable;
+    other_registry_ = &unavailable;
+    start();
+    EXPECT_EQ(exchange(register_request("user1", 3000)), error_reply(503, "registry unavailable"));
+    EXPECT_EQ(exchange(bridge_request("user1")),
+              error_reply(503, "registry did not answer in time"));
+    stop();
+}
+
+TEST_F(ServerTest, FullRegistryGets503ForNewClientIds) {
+    tcpchat::RegistryPolicy policy;
+    policy.max_registrations = 2;
+    start(test_options(), policy);
+    EXPECT_EQ(exchange(register_request("user1", 3000)), regack("user1", 3000));
+    EXPECT_EQ(exchange(register_request("user2", 3001)), regack("user2", 3001));
+    EXPECT_EQ(exchange(register_request("user3", 3002)),
+              error_reply(503, "registry full: no new clientID until registrations expire"));
+    EXPECT_EQ(exchange(register_request("user1", 3000)), regack("user1", 3000));
 }
 
 } // namespace

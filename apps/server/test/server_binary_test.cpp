@@ -168,10 +168,12 @@ TEST(ServerBinary, HelpNamesEveryOption) {
         help += *l + "\n";
     }
     EXPECT_EQ(server.wait(), 0);
-    for (const char* option : {"--port", "--listen,--host", "--read-timeout", "--wait-timeout",
-                               "--max-connections", "--max-line", "--max-headers", "--max-message",
-                               "--max-id", "--regack-status", "--allow-takeover", "--error-replies",
-                               "--strict", "-v,--verbose", "-q,--quiet", "--version"}) {
+    for (const char* option :
+         {"--port", "--listen,--host", "--read-timeout", "--wait-timeout", "--max-connections",
+          "--max-line", "--max-headers", "--max-message", "--max-id", "--regack-status",
+          "--allow-takeover", "--error-replies", "--strict", "-v,--verbose", "-q,--quiet",
+          "--version", "--registration-ttl", "--max-registrations", "--registry",
+          "--registry-prefix"}) {
         EXPECT_NE(help.find(option), std::string::npos) << option;
     }
     EXPECT_NE(help.find("=127.0.0.2"), std::string::npos) << "default listening address";
@@ -310,6 +312,14 @@ TEST(ServerBinary, RefusesAnUnknownErrorRepliesValue) {
     EXPECT_NE(server.wait(), 0);
     EXPECT_NE(server.errors().find("--error-replies: never not in {send,close}"),
               std::string::npos);
+}
+
+TEST(ServerBinary, RefusesARegistryThatIsNotMemoryOrARedisUrl) {
+    for (const std::string registry : {"redis://localhost:6379/0", "postgres://127.0.0.1/0"}) {
+        ServerProcess server({"--port=0", "--registry", registry});
+        EXPECT_NE(server.wait(), 0) << registry;
+        EXPECT_NE(server.errors().find("--registry"), std::string::npos) << server.errors();
+    }
 }
 
 TEST(ServerBinary, RefusesAPortOutOfRange) {
