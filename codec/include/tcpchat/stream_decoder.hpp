@@ -39,6 +39,13 @@ class StreamDecoder {
     // (call again), Status::end if nothing was pending, or Errc::truncated inside a message.
     [[nodiscard]] Step finish();
 
+    // The peer's turn ended: no byte arrived for a pause (spec §5.6; the transport's timer says
+    // so, the decoder decides what it means). In the chat contexts, returns a message that the
+    // bytes pending make as a whole turn under the leniencies of §9.2 (an unterminated line, a
+    // bare QUIT; call again), or Status::need_more when they make none and more bytes must
+    // decide. Like feed(), an error is final. Anywhere else it changes nothing.
+    [[nodiscard]] Step pause();
+
     // The context for the next message: chat_open becomes chat once CHAT was decoded.
     [[nodiscard]] Context context() const noexcept { return context_; }
     // Stream offset of the next byte to consume (the sum of all `consumed` so far).
@@ -51,7 +58,10 @@ class StreamDecoder {
     void reset(Context context);
 
   private:
+    Step take(std::string_view input);
     Step fail(DecodeError error, std::size_t consumed);
+    void drop_line_ends_after_quit(std::string_view& input, std::size_t& skipped);
+    [[nodiscard]] bool opening_undecided(std::string_view bytes) const noexcept;
     void yield(Step& step, std::size_t consumed);
     void drop_yielded();
 
