@@ -345,8 +345,10 @@ def run(kind, role, quitter, on_terminal):
         problems = []
         if status != 0:
             problems.append("our client exited %r" % status)
-        if quitter == "theirs" and on_terminal is False and "left the chat" not in out:
-            problems.append("no 'left the chat' in our output")
+        if quitter == "theirs" and "left the chat" not in out:
+            problems.append("no 'left the chat' in our output: %r" % out[-300:])
+        if "lost" in out or "malformed" in out:
+            problems.append("our client reported a broken chat: %r" % out[-300:])
         if not on_terminal:
             for line in theirs:
                 if (": %s" % line) not in out:
@@ -362,14 +364,17 @@ def run(kind, role, quitter, on_terminal):
             expected.append(our_bytes(first_framing if i == 0 else expect_framing, line))
         if quitter == "ours":
             expected.append(OUR_QUIT[expect_framing])
+        # One read per turn: CHAT and our first line came in separate reads (§5.5).
         got = [b for b in standin.received if b]
-        if role == "initiator" and kind != "message_framed" and len(expected) > 1:
-            pass  # CHAT and our first line must come in separate reads (§5.5)
         if got != expected:
             problems.append("stand-in read %r, expected %r" % (got, expected))
-        want_shown = [line if expect_framing != "crlf" else line for line in mine]
-        if kind == "message_framed" or role == "waiter":
-            pass
+        # Their user saw our turns; a CRLF line shows with an extra empty line after it.
+        want_shown = [line.replace("QUIT", "\\QUIT") if expect_framing == "bare" else line
+                      for line in mine]
+        if first_framing == "crlf":
+            want_shown[0] += "\r\n"
+        if standin.shown[:len(want_shown)] != want_shown:
+            problems.append("their user saw %r, expected %r" % (standin.shown, want_shown))
         if quitter == "ours":
             want_end = {"anchored_chat": "closed", "drops_after_chat": "quit",
                         "no_handshake": "closed", "message_framed": "quit"}[kind]
@@ -377,7 +382,6 @@ def run(kind, role, quitter, on_terminal):
             want_end = "quit-sent"
         if standin.ended != want_end:
             problems.append("stand-in ended %r, expected %r" % (standin.ended, want_end))
-        del want_shown
         return "; ".join(problems) or None
     except Exception as e:  # report the case, whatever fails
         return "%s: %s" % (type(e).__name__, e)
