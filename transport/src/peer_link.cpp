@@ -61,8 +61,9 @@ PeerLink::PeerLink(tcp::socket socket, ContactRecord peer, StreamDecoder decoder
                    std::string unread, PeerOptions options, std::optional<std::string> first_turn,
                    Framing first_framing)
     : socket_(std::move(socket)), linger_(socket_.get_executor()), pause_(socket_.get_executor()),
-      peer_(std::move(peer)), remote_(remote_text(socket_)), decoder_(std::move(decoder)),
-      unread_(std::move(unread)), first_turn_(std::move(first_turn)), options_(std::move(options)),
+      hold_(socket_.get_executor()), peer_(std::move(peer)), remote_(remote_text(socket_)),
+      decoder_(std::move(decoder)), unread_(std::move(unread)), first_turn_(std::move(first_turn)),
+      options_(std::move(options)),
       framing_(options_.framing.value_or(first_turn_ ? first_framing : Framing::crlf)) {}
 
 PeerLink::~PeerLink() {
@@ -121,6 +122,7 @@ void PeerLink::close() {
     state_ = State::ended;
     linger_.cancel();
     pause_.cancel();
+    hold_.cancel();
     queue_.clear();
     close_now(socket_);
 }
@@ -243,8 +245,17 @@ void PeerLink::end_of_stream() {
     }
 }
 
+void PeerLink::hold_writes(std::chrono::milliseconds gap) {
+    held_ = true;
+    hold_.expires_after(gap);
+    hold_.async_wait([self = shared_from_this()](boost::system::error_code) {
+        self->held_ = false;
+        self->write_next();
+    });
+}
+
 void PeerLink::write_next() {
-    if (writing_ || queue_.empty() || state_ == State::ended) {
+    if (writing_ || held_ || queue_.empty() || state_ == State::ended) {
         return;
     }
     writing_ = true;
@@ -298,6 +309,7 @@ void PeerLink::end(ChatEnd how, std::error_code code, std::string message) {
     state_ = State::ended;
     linger_.cancel();
     pause_.cancel();
+    hold_.cancel();
     queue_.clear();
     close_now(socket_);
     auto on_end = std::move(events_.on_end);
@@ -348,7 +360,7 @@ class Initiator::Attempt : public std::enable_shared_from_this<Attempt> {
                                   }
                                   // A message-framed first turn is the opening (spec §5.5).
                                   if (self->options_.framing == Framing::message) {
-                                      self->opened();
+                                      self->opened(false);
                                   } else {
                                       self->send_chat();
                                   }
@@ -373,27 +385,21 @@ class Initiator::Attempt : public std::enable_shared_from_this<Attempt> {
                                "cannot send CHAT to " + self->name_ + ": " + error.message());
                     return;
                 }
-                self->after_chat_gap();
+                self->opened(true);
             });
     }
 
-    // The first line never shares a segment with CHAT: some installed-base waiters match their
-    // whole first read against CHAT, or drop what came with it (spec §5.5).
-    void after_chat_gap() {
-        timer_.expires_after(options_.chat_gap);
-        timer_.async_wait([self = shared_from_this()](boost::system::error_code error) {
-            if (!error && !self->done_) {
-                self->opened();
-            }
-        });
-    }
-
-    void opened() {
+    void opened(bool chat_sent) {
         done_ = true;
         timer_.cancel();
         auto link = std::make_shared<PeerLink>(std::move(socket_), peer_,
                                                StreamDecoder(Context::chat, options_.decoding),
                                                std::string(), options_);
+        if (chat_sent) {
+            // The first line never shares a segment with CHAT: some installed-base waiters
+            // match their whole first read against CHAT, or drop what came with it (§5.5).
+            link->hold_writes(options_.chat_gap);
+        }
         auto handler = std::move(handler_);
         handler_ = nullptr;
         if (handler) {

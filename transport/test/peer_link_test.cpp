@@ -176,6 +176,7 @@ PeerOptions quick() {
     options.connect_timeout = 10s;
     options.handshake_timeout = 10s;
     options.linger_timeout = 10s;
+    options.chat_gap = 0ms; // the tests that need it set it
     return options;
 }
 
@@ -447,7 +448,7 @@ TEST_F(PeerLinkTest, InitiatorWritesNoLineInCHATsSegment) {
     EXPECT_EQ(std::string(buffer, got > 0 ? std::size_t(got) : 0), user1_chat);
     ASSERT_TRUE(run_until(io, [&] { return result.has_value(); }));
     ASSERT_TRUE(result->link);
-    settle(io);
+    ASSERT_TRUE(run_until(io, [&] { return readable(peer, 0); }));
     EXPECT_EQ(fake_read(peer, 9), "at once\r\n");
 }
 

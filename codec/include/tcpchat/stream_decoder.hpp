@@ -50,6 +50,8 @@ class StreamDecoder {
     [[nodiscard]] Context context() const noexcept { return context_; }
     // Stream offset of the next byte to consume (the sum of all `consumed` so far).
     [[nodiscard]] std::uint64_t offset() const noexcept { return offset_ + pending_.size(); }
+    // Stream offset one past the last message yielded: with the previous one's, its span.
+    [[nodiscard]] std::uint64_t message_end() const noexcept { return offset_ + yielded_; }
     // True when no byte of a further message is buffered.
     [[nodiscard]] bool idle() const noexcept { return pending_.size() == yielded_; }
     [[nodiscard]] const DecodeOptions& options() const noexcept { return options_; }

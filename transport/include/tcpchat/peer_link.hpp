@@ -91,6 +91,9 @@ class PeerLink : public std::enable_shared_from_this<PeerLink> {
     // peer's close, then reports ChatEnd::quit_sent (spec §5.7). Incoming text is dropped.
     void quit();
 
+    // Writes nothing for `gap` (the initiator, after CHAT, §5.5); what is sent meanwhile waits.
+    void hold_writes(std::chrono::milliseconds gap);
+
     // Closes at once without QUIT; on_end is not called.
     void close();
 
@@ -122,6 +125,7 @@ class PeerLink : public std::enable_shared_from_this<PeerLink> {
     boost::asio::ip::tcp::socket socket_;
     boost::asio::steady_timer linger_;
     boost::asio::steady_timer pause_;
+    boost::asio::steady_timer hold_;
     ContactRecord peer_;
     std::string remote_;
     StreamDecoder decoder_;
@@ -134,6 +138,7 @@ class PeerLink : public std::enable_shared_from_this<PeerLink> {
     State state_ = State::open;
     std::deque<std::string> queue_; // encoded lines not yet written; front() is being written
     bool writing_ = false;
+    bool held_ = false;
     bool quit_queued_ = false;
     std::array<char, 4096> chunk_{};
 };
