@@ -543,14 +543,18 @@ struct action<g::quit_turn> {
     }
 };
 
+// A turn of a method line, one text line and the empty line: its three line ends.
+void three_line_ends(const char* begin, const char* end, ParseState& st) {
+    line_end(begin + 4, begin + 6, st); // CHAT and QUIT are four bytes
+    line_end(end - 4, end - 2, st);
+    line_end(end - 2, end, st);
+}
+
 template <>
 struct action<g::quit_farewell> {
     template <typename ActionInput>
     static void apply(const ActionInput& in, ParseState& st) {
-        const char* quit_end = in.begin() + 4;
-        line_end(quit_end, quit_end + 2, st);
-        line_end(in.end() - 4, in.end() - 2, st);
-        line_end(in.end() - 2, in.end(), st);
+        three_line_ends(in.begin(), in.end(), st);
         st.result = Quit{};
         st.framing = Framing::message;
     }
@@ -568,10 +572,7 @@ template <>
 struct action<g::message_turn> {
     template <typename ActionInput>
     static void apply(const ActionInput& in, ParseState& st) {
-        const char* chat_end = in.begin() + 4;
-        line_end(chat_end, chat_end + 2, st);
-        line_end(in.end() - 4, in.end() - 2, st);
-        line_end(in.end() - 2, in.end(), st);
+        three_line_ends(in.begin(), in.end(), st);
         st.result = Text{st.turn_text};
         st.framing = Framing::message;
     }
