@@ -63,12 +63,18 @@ void StreamDecoder::drop_line_ends_after_quit(std::string_view& input, std::size
     }
 }
 
-// §9.2 no_handshake: the first bytes of a connection that are not CHAT may still be a whole
-// unterminated turn, which only a pause can tell; a line end, or more than a line, decides.
-bool StreamDecoder::opening_undecided(std::string_view bytes) const noexcept {
-    return context_ == Context::chat_open && allows(options_.leniency, Leniency::no_handshake) &&
-           bytes.find('\n') == std::string_view::npos &&
-           bytes.size() <= options_.limits.line_length;
+// §9.2 no_handshake: first bytes of a connection that are not CHAT may still be a whole
+// unterminated turn, which only a pause can tell (need_more); a line end decides, and so does
+// MAX-LINE, judged on the bytes as a whole turn, as the end of the stream would (§7).
+Step StreamDecoder::judge_opening(std::string_view bytes, Step step) const {
+    if (context_ != Context::chat_open || !allows(options_.leniency, Leniency::no_handshake) ||
+        bytes.find('\n') != std::string_view::npos) {
+        return step;
+    }
+    if (bytes.size() <= options_.limits.line_length) {
+        return Step{};
+    }
+    return detail::parse_one(context_, bytes, options_, true);
 }
 
 Step StreamDecoder::feed(std::string_view input) {
@@ -102,7 +108,8 @@ Step StreamDecoder::take(std::string_view input) {
             return step;
         }
         case Status::error:
-            if (opening_undecided(input)) {
+            step = judge_opening(input, step);
+            if (step.status != Status::error) {
                 break;
             }
             step.error.offset += offset_;
@@ -153,7 +160,10 @@ Step StreamDecoder::take(std::string_view input) {
             yield(step, consumed);
             return step;
         }
-        if (step.status == Status::error && !opening_undecided(pending_)) {
+        if (step.status == Status::error) {
+            step = judge_opening(pending_, step);
+        }
+        if (step.status == Status::error) {
             step.error.offset += offset_;
             return fail(step.error, consumed);
         }

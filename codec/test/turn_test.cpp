@@ -298,9 +298,18 @@ TEST(Turns, UnterminatedTurnJustUnderAndOverMaxLine) {
     EXPECT_EQ(step.error.code, Errc::line_too_long);
     EXPECT_EQ(step.error.offset, limits.line_length);
 
+    // A first turn without CHAT is held to MAX-LINE too, with the error the end of the stream
+    // would give (one-shot and incremental decoders agree, §4.1).
     StreamDecoder opening(Context::chat_open);
     EXPECT_EQ(opening.feed(at_limit).status, Status::need_more);
-    EXPECT_EQ(opening.feed("x").status, Status::error);
+    const Step too_long = opening.feed("x");
+    ASSERT_EQ(too_long.status, Status::error);
+    EXPECT_EQ(too_long.error.code, Errc::line_too_long);
+    EXPECT_EQ(too_long.error.offset, limits.line_length);
+    const StreamResult one_shot = decode_stream(Context::chat_open, at_limit + "xyz");
+    ASSERT_TRUE(one_shot.error);
+    EXPECT_EQ(one_shot.error->code, Errc::line_too_long);
+    EXPECT_EQ(one_shot.error->offset, limits.line_length);
 }
 
 // The encoder writes each framing so that our decoder reads it back as the same turn.

@@ -402,6 +402,22 @@ TEST_F(PeerLinkTest, UnterminatedTurnIsShownAfterAPauseAndAnsweredInKind) {
     EXPECT_EQ(fake_read_to_end(peer), "QUIT");
 }
 
+// TURN-PAUSE counts from the last byte: a turn that arrives slowly, each gap shorter than the
+// pause, is one line however long it takes in all.
+TEST_F(PeerLinkTest, SlowTurnIsOneLine) {
+    PeerOptions options = quick();
+    options.turn_pause = 1000ms;
+    auto link = open_to_fake(options);
+    ASSERT_TRUE(link);
+    for (const char c : std::string("hello there")) {
+        fake_send(peer, std::string(1, c));
+        settle(io, 100ms);
+    }
+    ASSERT_TRUE(run_until(io, [&] { return !recorder.texts.empty(); }));
+    settle(io, 500ms);
+    EXPECT_EQ(recorder.texts, std::vector<std::string>{"hello there"});
+}
+
 TEST_F(PeerLinkTest, EveryQuitFormEndsTheChat) {
     for (const std::string form :
          {"QUIT", "QUIT\r\n", "QUIT\r\n\r\n\r\n", "QUIT\r\nGoodbye!\r\n\r\n"}) {

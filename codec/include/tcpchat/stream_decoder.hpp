@@ -63,7 +63,7 @@ class StreamDecoder {
     Step take(std::string_view input);
     Step fail(DecodeError error, std::size_t consumed);
     void drop_line_ends_after_quit(std::string_view& input, std::size_t& skipped);
-    [[nodiscard]] bool opening_undecided(std::string_view bytes) const noexcept;
+    [[nodiscard]] Step judge_opening(std::string_view bytes, Step step) const;
     void yield(Step& step, std::size_t consumed);
     void drop_yielded();
 
