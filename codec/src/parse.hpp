@@ -12,8 +12,8 @@ namespace tcpchat::detail {
 // `final` says whether `bytes` runs to the end of the stream, or, in the chat contexts, to the end
 // of the peer's turn (a pause, §5.6). When it does not, a result that depends on bytes not yet
 // seen is Status::need_more; when it does, it is final (a message cut short is Errc::truncated at
-// the end) and the rules of a whole turn apply (§9.2). A limit is reported as soon as `bytes` prove it exceeded
-// (spec §7), whether or not the message is complete. Offsets are relative to `bytes`.
+// the end) and the rules of a whole turn apply (§9.2). A limit is reported as soon as `bytes` prove
+// it exceeded (spec §7), whether or not the message is complete. Offsets are relative to `bytes`.
 [[nodiscard]] Step parse_general(Context context, std::string_view bytes,
                                  const DecodeOptions& options, bool final);
 
