@@ -124,13 +124,13 @@ struct ParseState {
     std::array<const char*, 6> value_pos{};
 
     std::string_view id, host, reason;
+    std::string_view turn_text; // a message-framed turn's text (§9.2)
     std::uint16_t port = 0;
     std::uint16_t code = 0;
     bool status = false;
-    std::string_view turn_text; // a message-framed turn's text (§9.2)
+    Framing framing = Framing::crlf;
 
     Message result;
-    Framing framing = Framing::crlf;
 
     [[nodiscard]] bool allows(Leniency l) const noexcept {
         return tcpchat::allows(options.leniency, l);
@@ -138,13 +138,13 @@ struct ParseState {
 };
 
 // The first limit the bytes examined prove exceeded, if any (spec §7). `seen_end` is one past
-// the furthest byte the parse examined; at the end of the data, a final CR may still be followed
-// by its LF and is not yet counted as line content. Of two limits, the earlier offset wins; on a
-// tie, the line's.
+// the furthest byte the parse examined; a CR examined last may still be followed by its LF (at
+// the end of the data, or where a rule stopped at the CR) and is not counted as line content. Of
+// two limits, the earlier offset wins; on a tie, the line's.
 std::optional<Failure> limit_exceeded(const Limits& lim, const char* begin, const char* line_start,
-                                      const char* seen_end, bool at_data_end) {
+                                      const char* seen_end) {
     const char* content_end = seen_end;
-    if (at_data_end && content_end > line_start && content_end[-1] == '\r') {
+    if (content_end > line_start && content_end[-1] == '\r') {
         --content_end;
     }
     std::optional<Failure> found;
@@ -925,8 +925,7 @@ Step parse_general(Context context, std::string_view bytes, const DecodeOptions&
     if (!is_limit(failure) && (failure || touched_end)) {
         const char* seen_end =
             touched_end ? end : attempt<true>(context, begin, end, options, final).seen_end;
-        if (auto limit =
-                limit_exceeded(options.limits, begin, a.line_start, seen_end, touched_end)) {
+        if (auto limit = limit_exceeded(options.limits, begin, a.line_start, seen_end)) {
             failure = limit;
         }
     }

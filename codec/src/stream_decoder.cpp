@@ -64,17 +64,20 @@ void StreamDecoder::drop_line_ends_after_quit(std::string_view& input, std::size
 }
 
 // §9.2 no_handshake: first bytes of a connection that are not CHAT may still be a whole
-// unterminated turn, which only a pause can tell (need_more); a line end decides, and so does
-// MAX-LINE, judged on the bytes as a whole turn, as the end of the stream would (§7).
+// unterminated turn, which only a pause can tell (need_more); a line end decides, and so does a
+// limit, judged on the bytes as a whole turn, as the end of the stream would (§7).
 Step StreamDecoder::judge_opening(std::string_view bytes, Step step) const {
-    if (context_ != Context::chat_open || !allows(options_.leniency, Leniency::no_handshake) ||
-        bytes.find('\n') != std::string_view::npos) {
+    if (context_ != Context::chat_open || !allows(options_.leniency, Leniency::no_handshake)) {
         return step;
     }
-    if (bytes.size() <= options_.limits.line_length) {
-        return Step{};
+    Step whole = detail::parse_one(context_, bytes, options_, true);
+    const bool limit =
+        whole.status == Status::error &&
+        (whole.error.code == Errc::line_too_long || whole.error.code == Errc::message_too_large);
+    if (limit) {
+        return whole;
     }
-    return detail::parse_one(context_, bytes, options_, true);
+    return bytes.find('\n') == std::string_view::npos ? Step{} : step;
 }
 
 Step StreamDecoder::feed(std::string_view input) {

@@ -347,3 +347,51 @@ TEST(Turns, EncodedInEachFraming) {
 
 } // namespace
 } // namespace tcpchat
+
+namespace tcpchat {
+namespace {
+
+// Regressions found by fuzz_stream: first bytes without CHAT where a line end and a limit meet.
+// The one-shot and the incremental decoder, whole or byte by byte, give the same error (§4.1).
+TEST(Turns, OpeningLineEndAndLimitAgreeEverywhere) {
+    struct Case {
+        std::string bytes;
+        Limits limits;
+        Errc code;
+        std::uint64_t offset;
+    };
+    Limits max_line_16;
+    max_line_16.line_length = 16;
+    const Case cases[] = {
+        // a line of exactly MAX-LINE bytes, then CRLF: the CR is not line content
+        {unescape(R"(caf\xc3\xa9\tna\xc3\xafve \xe2\x9c\x93\r\n)"), max_line_16,
+         Errc::unknown_method, 0},
+        // a line over MAX-LINE that a line end follows: the limit, not the method
+        {std::string(1100, 't') + "\n", Limits{}, Errc::line_too_long, 1024},
+    };
+    for (const Case& c : cases) {
+        const DecodeOptions options{Leniency::all, c.limits};
+        const StreamResult one_shot = decode_stream(Context::chat_open, c.bytes, options);
+        ASSERT_TRUE(one_shot.error);
+        EXPECT_EQ(one_shot.error->code, c.code);
+        EXPECT_EQ(one_shot.error->offset, c.offset);
+        for (const std::size_t chunk : {c.bytes.size(), std::size_t(1)}) {
+            StreamDecoder decoder(Context::chat_open, options);
+            std::string_view rest = c.bytes;
+            Step step;
+            while (!rest.empty() && step.status != Status::error) {
+                step = decoder.feed(rest.substr(0, chunk));
+                rest.remove_prefix(std::min(chunk, rest.size()));
+            }
+            if (step.status != Status::error) {
+                step = decoder.finish();
+            }
+            ASSERT_EQ(step.status, Status::error) << "chunk " << chunk;
+            EXPECT_EQ(step.error.code, c.code) << "chunk " << chunk;
+            EXPECT_EQ(step.error.offset, c.offset) << "chunk " << chunk;
+        }
+    }
+}
+
+} // namespace
+} // namespace tcpchat
