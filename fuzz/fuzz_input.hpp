@@ -19,7 +19,8 @@ inline constexpr std::array<Context, 4> all_contexts = {Context::request, Contex
 
 // Bytes 0-3: the options. Small limits let short inputs cross every limit of spec §7; zero keeps
 // a limit's default, so the options of a seed read "\x3f\0\0\0" are the lenient profile.
-//   [0] leniency bits (bit i is Leniency 1 << i; bits 6-7 unused)
+//   [0] leniency bits (bit i is Leniency 1 << i; bit 6 also switches message_turns and bit 7
+//       no_handshake, the chat framings of spec §9.2, so 0xFF is the lenient profile)
 //   [1] MAX-LINE: 0 = 1024, else 1-255
 //   [2] MAX-MESSAGE: 0 = 4096, else 4 * (1-255)
 //   [3] low nibble MAX-HEADERS: 0 = 16, else 0-14 (value - 1); high nibble MAX-ID: 0 = 64, else
@@ -54,7 +55,8 @@ struct Reader {
 
 inline DecodeOptions read_options(Reader& r) {
     DecodeOptions o;
-    o.leniency = Leniency(r.next()) & Leniency::all;
+    const std::uint32_t bits = r.next();
+    o.leniency = Leniency(bits | (bits & 0xC0U) << 2) & Leniency::all;
     const std::uint8_t line = r.next();
     const std::uint8_t message = r.next();
     const std::uint8_t counts = r.next();

@@ -8,6 +8,11 @@
 // The decoder's own contract is checked on the way: `consumed` never exceeds the chunk,
 // need_more means the chunk was used up, offset() is the sum of all `consumed`, an error repeats
 // and consumes nothing, and a clean end leaves the decoder idle.
+//
+// A second run calls pause() after every chunk (the peer's turn ended, spec §5.6), which decides
+// what the bytes alone cannot, so it is held to the contract rather than to decode_stream(): a
+// pause consumes nothing, yields only a chat turn (text or QUIT, with no CR or LF in a text),
+// yields nothing outside the chat contexts, and an error it reports repeats.
 #include "check.hpp"
 
 #include <string>
@@ -133,12 +138,75 @@ void check_stream(Context c, const FuzzInput& in) {
     run.got_end(error);
 }
 
+void check_pauses(Context c, const FuzzInput& in) {
+    StreamDecoder decoder(c, in.options);
+    const auto fail_with = [&](std::string_view what) { fail(what, c, in.options, {}); };
+    std::string_view rest = in.wire;
+    bool failed = false;
+    const auto yielded = [&](const Step& step, bool paused) {
+        if (step.status == Status::error) {
+            check_error(step.error, in.wire.size(), c, in.options);
+            const Step again = decoder.pause();
+            if (again.status != Status::error || !(again.error == step.error)) {
+                fail_with("a pause after an error does not repeat it");
+            }
+            failed = true;
+            return false;
+        }
+        if (step.status != Status::message) {
+            return false;
+        }
+        if (paused) {
+            const auto* text = std::get_if<Text>(&step.message);
+            if (c != Context::chat && c != Context::chat_open) {
+                fail_with("pause() yielded outside the chat contexts");
+            }
+            if (!text && !std::holds_alternative<Quit>(step.message)) {
+                fail_with("pause() yielded something other than a chat turn");
+            }
+            if (text && text->text.find_first_of("\r\n") != std::string_view::npos) {
+                fail_with("a turn decided at a pause holds CR or LF");
+            }
+        }
+        return true;
+    };
+    for (std::size_t i = 0; !failed && !rest.empty(); ++i) {
+        const std::size_t size = std::min(in.chunks[i % in.chunks.size()], rest.size());
+        std::string_view chunk = rest.substr(0, size);
+        rest.remove_prefix(size);
+        for (;;) {
+            const Step step = decoder.feed(chunk);
+            chunk.remove_prefix(step.consumed);
+            if (!yielded(step, false)) {
+                break;
+            }
+        }
+        while (!failed) {
+            const std::uint64_t before = decoder.offset();
+            const Step step = decoder.pause();
+            if (step.consumed != 0 || decoder.offset() != before) {
+                fail_with("pause() consumed bytes");
+            }
+            if (!yielded(step, true)) {
+                break;
+            }
+        }
+    }
+    while (!failed) {
+        const Step step = decoder.finish();
+        if (step.status == Status::end || !yielded(step, false)) {
+            break;
+        }
+    }
+}
+
 } // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     const FuzzInput in = read_stream_input(data, size);
     for (const Context c : all_contexts) {
         check_stream(c, in);
+        check_pauses(c, in);
     }
     return 0;
 }

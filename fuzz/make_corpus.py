@@ -28,9 +28,9 @@ import sys
 CONTEXTS = ("request", "response", "chat_open", "chat")
 
 # Option bytes (fuzz_input.hpp): leniency bits, MAX-LINE, MAX-MESSAGE, MAX-HEADERS/MAX-ID.
-LENIENT = bytes([0x3F, 0, 0, 0])
+LENIENT = bytes([0xFF, 0, 0, 0])
 STRICT = bytes([0x00, 0, 0, 0])
-SMALL_LIMITS = bytes([0x3F, 16, 16, 0x23])  # MAX-LINE 16, MAX-MESSAGE 64, 2 headers, MAX-ID 8
+SMALL_LIMITS = bytes([0xFF, 16, 16, 0x23])  # MAX-LINE 16, MAX-MESSAGE 64, 2 headers, MAX-ID 8
 
 # Chunk patterns for the stream target: count byte ((n - 1) & 7), then n sizes.
 WHOLE = bytes([0, 0xFF])          # one chunk of up to 8192 bytes

@@ -19,10 +19,11 @@ RequestOptions request_options(const Timeouts& timeouts) {
     return options;
 }
 
-PeerOptions peer_options(const Timeouts& timeouts) {
+PeerOptions peer_options(const Timeouts& timeouts, ChatFraming framing) {
     PeerOptions options;
     options.connect_timeout = timeouts.network;
     options.handshake_timeout = timeouts.network;
+    options.framing = framing;
     return options;
 }
 
@@ -35,12 +36,13 @@ Overloaded(Ts...) -> Overloaded<Ts...>;
 
 } // namespace
 
-Client::Client(asio::io_context& io, Config config, Timeouts timeouts, Terminal& terminal)
+Client::Client(asio::io_context& io, Config config, Timeouts timeouts, Terminal& terminal,
+               ChatFraming framing)
     : io_(io), machine_(std::move(config)), timeouts_(timeouts), terminal_(terminal),
       requests_(io.get_executor(), request_options(timeouts)),
-      wait_mode_(io.get_executor(), peer_options(timeouts),
+      wait_mode_(io.get_executor(), peer_options(timeouts, framing),
                  [this](std::string_view line) { apply(machine_.wait_log(line)); }),
-      initiator_(io.get_executor(), peer_options(timeouts)), reminder_(io),
+      initiator_(io.get_executor(), peer_options(timeouts, framing)), reminder_(io),
       signals_(io, SIGINT, SIGTERM, SIGHUP) {}
 
 void Client::start() {

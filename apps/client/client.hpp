@@ -12,6 +12,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <chrono>
 #include <memory>
+#include <optional>
 
 namespace tcpchat::client {
 
@@ -20,9 +21,13 @@ struct Timeouts {
     std::chrono::milliseconds wait_reminder{600000}; // the server's wait timeout (§6.5, §10.3)
 };
 
+// How this client frames its chat turns (§10.4): a fixed form, or none to learn the peer's.
+using ChatFraming = std::optional<Framing>;
+
 class Client {
   public:
-    Client(boost::asio::io_context& io, Config config, Timeouts timeouts, Terminal& terminal);
+    Client(boost::asio::io_context& io, Config config, Timeouts timeouts, Terminal& terminal,
+           ChatFraming framing = std::nullopt);
 
     // Greets, then reads the terminal and handles SIGINT, SIGTERM and SIGHUP as /quit.
     void start();

@@ -54,6 +54,7 @@ int main(int argc, char** argv) {
     std::string server = "127.0.0.2:5555";
     std::string advertise;
     double timeout = 5.0;
+    std::string chat_framing = "auto";
 
     CLI::App app{"TCP-Chat client: registers with the server, gets a peer from it and chats with "
                  "that peer in turns, like a walkie-talkie.",
@@ -85,6 +86,13 @@ int main(int argc, char** argv) {
         ->type_name("SECONDS")
         ->capture_default_str()
         ->check(CLI::Range(0.001, 3600.0).description(""));
+    app.add_option("--chat-framing", chat_framing,
+                   "how to frame your chat turns: auto (answer in the peer's framing; CRLF lines "
+                   "until the peer's first turn), crlf (a line and CRLF), bare (the text alone, "
+                   "as most other clients send it), message (CHAT/MESSAGE: turns)")
+        ->type_name("FRAMING")
+        ->capture_default_str()
+        ->check(CLI::IsMember({"auto", "crlf", "bare", "message"}));
     app.footer(
         "Commands, one per line: /register, /bridge, /chat, /quit, /id, /help. In a chat, any\n"
         "other line is sent when it is your turn; //text sends /text.\n"
@@ -125,7 +133,8 @@ int main(int argc, char** argv) {
     boost::asio::io_context io;
     auto terminal = interactive ? client::make_line_editor(io.get_executor(), terminal_options)
                                 : client::make_plain_lines(io.get_executor(), terminal_options);
-    client::Client chat_client(io, std::move(config), timeouts, *terminal);
+    client::Client chat_client(io, std::move(config), timeouts, *terminal,
+                               parse_framing(chat_framing));
     chat_client.start();
     io.run();
     terminal->stop();

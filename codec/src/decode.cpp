@@ -124,9 +124,11 @@ struct ParseState {
     std::array<const char*, 6> value_pos{};
 
     std::string_view id, host, reason;
+    std::string_view turn_text; // a message-framed turn's text (§9.2)
     std::uint16_t port = 0;
     std::uint16_t code = 0;
     bool status = false;
+    Framing framing = Framing::crlf;
 
     Message result;
 
@@ -136,13 +138,13 @@ struct ParseState {
 };
 
 // The first limit the bytes examined prove exceeded, if any (spec §7). `seen_end` is one past
-// the furthest byte the parse examined; at the end of the data, a final CR may still be followed
-// by its LF and is not yet counted as line content. Of two limits, the earlier offset wins; on a
-// tie, the line's.
+// the furthest byte the parse examined; a CR examined last may still be followed by its LF (at
+// the end of the data, or where a rule stopped at the CR) and is not counted as line content. Of
+// two limits, the earlier offset wins; on a tie, the line's.
 std::optional<Failure> limit_exceeded(const Limits& lim, const char* begin, const char* line_start,
-                                      const char* seen_end, bool at_data_end) {
+                                      const char* seen_end) {
     const char* content_end = seen_end;
-    if (at_data_end && content_end > line_start && content_end[-1] == '\r') {
+    if (content_end > line_start && content_end[-1] == '\r') {
         --content_end;
     }
     std::optional<Failure> found;
@@ -490,7 +492,7 @@ struct action<g::request> : on_framed_message {};
 template <>
 struct action<g::response> : on_framed_message {};
 template <>
-struct action<g::chat_opening> : on_framed_message {};
+struct action<g::chat_handshake> : on_framed_message {};
 
 // QUIT's two lines are judged like any other (spec §7); the checks run once the message is
 // whole, since quit_message is an alternative that may still be abandoned for a text line.
@@ -508,24 +510,82 @@ struct action<g::quit_message> {
 template <>
 struct action<g::text_end> : on_line_end {};
 
-// A text line, unstuffed (spec §5.6): `\`+`QUIT` loses one backslash; a bare `QUIT` line that is
-// not the QUIT message is text only under the unstuffed_quit leniency.
+// A text line's text, unstuffed (spec §5.6): `\`+`QUIT` loses one backslash; a bare `QUIT` line
+// that is not the QUIT message is text only under the unstuffed_quit leniency.
+Text unstuffed(std::string_view text, const char* at, const ParseState& st) {
+    const std::size_t slashes = text.find_first_not_of('\\');
+    if (slashes != std::string_view::npos && text.substr(slashes) == "QUIT") {
+        if (slashes > 0) {
+            text.remove_prefix(1);
+        } else if (!st.allows(Leniency::unstuffed_quit)) {
+            throw Failure{Errc::unstuffed_quit, at, "\\QUIT for the text QUIT, or QUIT CRLF CRLF"};
+        }
+    }
+    return Text{text};
+}
+
 template <>
 struct action<g::text_line> {
     template <typename ActionInput>
     static void apply(const ActionInput& in, ParseState& st) {
         std::string_view text = in.string_view();
         text.remove_suffix(2);
-        const std::size_t slashes = text.find_first_not_of('\\');
-        if (slashes != std::string_view::npos && text.substr(slashes) == "QUIT") {
-            if (slashes > 0) {
-                text.remove_prefix(1);
-            } else if (!st.allows(Leniency::unstuffed_quit)) {
-                throw Failure{Errc::unstuffed_quit, in.begin(),
-                              "\\QUIT for the text QUIT, or QUIT CRLF CRLF"};
-            }
-        }
-        st.result = Text{text};
+        st.result = unstuffed(text, in.begin(), st);
+    }
+};
+
+// §9.2: the installed base's turns. Their lines are judged against the limits once the whole
+// turn matched, like QUIT's, since each is an alternative that may still be abandoned.
+template <>
+struct action<g::unterminated_turn> {
+    template <typename ActionInput>
+    static void apply(const ActionInput& in, ParseState& st) {
+        st.result = unstuffed(in.string_view(), in.begin(), st);
+        st.framing = Framing::bare;
+    }
+};
+
+template <>
+struct action<g::quit_turn> {
+    template <typename ActionInput>
+    static void apply(const ActionInput& /*in*/, ParseState& st) {
+        st.result = Quit{};
+        st.framing = Framing::bare;
+    }
+};
+
+// A turn of a method line, one text line and the empty line: its three line ends.
+void three_line_ends(const char* begin, const char* end, ParseState& st) {
+    line_end(begin + 4, begin + 6, st); // CHAT and QUIT are four bytes
+    line_end(end - 4, end - 2, st);
+    line_end(end - 2, end, st);
+}
+
+template <>
+struct action<g::quit_farewell> {
+    template <typename ActionInput>
+    static void apply(const ActionInput& in, ParseState& st) {
+        three_line_ends(in.begin(), in.end(), st);
+        st.result = Quit{};
+        st.framing = Framing::message;
+    }
+};
+
+template <>
+struct action<g::message_text> {
+    template <typename ActionInput>
+    static void apply(const ActionInput& in, ParseState& st) {
+        st.turn_text = in.string_view();
+    }
+};
+
+template <>
+struct action<g::message_turn> {
+    template <typename ActionInput>
+    static void apply(const ActionInput& in, ParseState& st) {
+        three_line_ends(in.begin(), in.end(), st);
+        st.result = Text{st.turn_text};
+        st.framing = Framing::message;
     }
 };
 
@@ -590,7 +650,7 @@ struct rule_error<g::text_end> {
 };
 
 template <typename Rule>
-struct control : pegtl::normal<Rule> {
+struct raising : pegtl::normal<Rule> {
     template <typename ParseInput, typename... States>
     [[noreturn]] static void raise(const ParseInput& in, States&&... /*st*/) {
         const char* p = in.current();
@@ -617,6 +677,46 @@ struct control : pegtl::normal<Rule> {
     }
 };
 
+template <typename Rule>
+struct control : raising<Rule> {};
+
+// A rule of §9.2 is tried only when its leniency is on (in the strict profile it is absent).
+template <typename Rule>
+struct gated : raising<Rule> {
+    template <pegtl::apply_mode A, pegtl::rewind_mode M, template <typename...> class Action,
+              template <typename...> class Control, typename ParseInput>
+    [[nodiscard]] static bool match(ParseInput& in, ParseState& st) {
+        return st.allows(leniency_of(st)) &&
+               raising<Rule>::template match<A, M, Action, Control>(in, st);
+    }
+    static Leniency leniency_of(const ParseState& st) noexcept;
+};
+template <>
+inline Leniency gated<g::message_turn>::leniency_of(const ParseState& /*st*/) noexcept {
+    return Leniency::message_turns;
+}
+template <>
+inline Leniency gated<g::quit_farewell>::leniency_of(const ParseState& /*st*/) noexcept {
+    return Leniency::quit_forms;
+}
+template <>
+inline Leniency gated<g::quit_turn>::leniency_of(const ParseState& /*st*/) noexcept {
+    return Leniency::quit_forms;
+}
+// The first bytes of a connection that sent no CHAT, or a turn of the chat.
+template <>
+inline Leniency gated<g::unterminated_turn>::leniency_of(const ParseState& st) noexcept {
+    return st.context == Context::chat_open ? Leniency::no_handshake : Leniency::unterminated_turn;
+}
+template <>
+struct control<g::message_turn> : gated<g::message_turn> {};
+template <>
+struct control<g::quit_farewell> : gated<g::quit_farewell> {};
+template <>
+struct control<g::quit_turn> : gated<g::quit_turn> {};
+template <>
+struct control<g::unterminated_turn> : gated<g::unterminated_turn> {};
+
 template <typename Rule, bool Track>
 bool run(Input<Track>& in, ParseState& st) {
     return pegtl::parse<Rule, action, control>(in, st);
@@ -630,10 +730,14 @@ struct Attempt {
     const char* seen_end = nullptr; // with Track: one past the furthest byte examined
     const char* line_start = nullptr;
     Message result;
+    Framing framing = Framing::crlf;
 };
 
+// `turn_ended`: the input runs to the end of the peer's turn (a pause or the end of the stream),
+// where the rules of a whole turn apply (§5.6, §9.2).
 template <bool Track>
-Attempt attempt(Context context, const char* begin, const char* end, const DecodeOptions& options) {
+Attempt attempt(Context context, const char* begin, const char* end, const DecodeOptions& options,
+                bool turn_ended) {
     Input<Track> in(begin, end);
     ParseState st(options, context, begin);
     Attempt a;
@@ -642,8 +746,12 @@ Attempt attempt(Context context, const char* begin, const char* end, const Decod
         switch (context) {
         case Context::request: matched = run<g::request>(in, st); break;
         case Context::response: matched = run<g::response>(in, st); break;
-        case Context::chat_open: matched = run<g::chat_opening>(in, st); break;
-        case Context::chat: matched = run<g::chat_item>(in, st); break;
+        case Context::chat_open:
+            matched = turn_ended ? run<g::opening_turn_end>(in, st) : run<g::chat_opening>(in, st);
+            break;
+        case Context::chat:
+            matched = turn_ended ? run<g::chat_turn_end>(in, st) : run<g::chat_item>(in, st);
+            break;
         }
         if (!matched) {
             a.failure = Failure{Errc::malformed_header, in.current(), "a message"};
@@ -656,6 +764,7 @@ Attempt attempt(Context context, const char* begin, const char* end, const Decod
     a.seen_end = in.seen_end();
     a.line_start = st.line_start;
     a.result = st.result;
+    a.framing = st.framing;
     return a;
 }
 
@@ -813,7 +922,7 @@ Step parse_general(Context context, std::string_view bytes, const DecodeOptions&
                    bool final) {
     const char* begin = bytes.data();
     const char* end = begin + bytes.size();
-    Attempt a = attempt<false>(context, begin, end, options);
+    Attempt a = attempt<false>(context, begin, end, options, final);
     std::optional<Failure>& failure = a.failure;
 
     // A result reached by looking past the end of `bytes` may change with more bytes. Limits are
@@ -826,9 +935,8 @@ Step parse_general(Context context, std::string_view bytes, const DecodeOptions&
     };
     if (!is_limit(failure) && (failure || touched_end)) {
         const char* seen_end =
-            touched_end ? end : attempt<true>(context, begin, end, options).seen_end;
-        if (auto limit =
-                limit_exceeded(options.limits, begin, a.line_start, seen_end, touched_end)) {
+            touched_end ? end : attempt<true>(context, begin, end, options, final).seen_end;
+        if (auto limit = limit_exceeded(options.limits, begin, a.line_start, seen_end)) {
             failure = limit;
         }
     }
@@ -842,6 +950,7 @@ Step parse_general(Context context, std::string_view bytes, const DecodeOptions&
         step.status = Status::message;
         step.consumed = std::size_t(a.stop - begin);
         step.message = a.result;
+        step.framing = a.framing;
         return step;
     }
     if (final && touched_end && !is_limit(failure)) {
@@ -875,6 +984,10 @@ StreamResult decode_stream(Context context, std::string_view bytes, const Decode
     bool quit = false;
     while (offset < bytes.size()) {
         if (quit) {
+            offset += detail::line_ends_after_quit(bytes.substr(offset), options);
+            if (offset == bytes.size()) {
+                break;
+            }
             result.error = DecodeError{Errc::data_after_quit, offset, "nothing after QUIT"};
             break;
         }

@@ -167,6 +167,35 @@ std::error_code encode(const Message& message, std::string& out, const Limits& l
     return e == Errc{} ? std::error_code{} : make_error_code(e);
 }
 
+// §5.6, §9.2: a turn for a peer that frames its turns otherwise. The text is checked as for a
+// CRLF line; only the bytes around it differ.
+std::error_code encode_turn(const Message& turn, Framing framing, std::string& out,
+                            const Limits& limits) {
+    const auto* text = std::get_if<Text>(&turn);
+    if (framing == Framing::crlf || (text == nullptr && framing == Framing::message)) {
+        return encode(turn, out, limits);
+    }
+    if (text == nullptr) {
+        out.append("QUIT"); // bare: the QUIT its peers recognise, then the close says the rest
+        return {};
+    }
+    const std::size_t before = out.size();
+    if (const auto error = encode(*text, out, limits)) {
+        return error;
+    }
+    if (framing == Framing::bare) {
+        out.resize(out.size() - 2); // the stuffed text without its CRLF
+        return {};
+    }
+    // Message-framed peers do not stuff: the text goes as typed, after "MESSAGE:".
+    out.resize(before);
+    if (std::string_view("MESSAGE:").size() + text->text.size() > limits.line_length) {
+        return make_error_code(Errc::line_too_long);
+    }
+    put(out, "CHAT\r\nMESSAGE:", text->text, "\r\n\r\n");
+    return {};
+}
+
 std::string to_wire(const Message& message) {
     std::string out;
     return encode(message, out) ? std::string{} : out;

@@ -50,12 +50,51 @@ void StreamDecoder::yield(Step& step, std::size_t consumed) {
     step.consumed = consumed;
 }
 
+void StreamDecoder::drop_line_ends_after_quit(std::string_view& input, std::size_t& skipped) {
+    const std::size_t held = detail::line_ends_after_quit(pending_, options_);
+    pending_.erase(0, held);
+    offset_ += held;
+    line_start_ -= std::min(line_start_, held);
+    dirty_ = !pending_.empty();
+    if (pending_.empty()) {
+        skipped = detail::line_ends_after_quit(input, options_);
+        input.remove_prefix(skipped);
+        offset_ += skipped;
+    }
+}
+
+// §9.2 no_handshake: first bytes of a connection that are not CHAT may still be a whole
+// unterminated turn, which only a pause can tell (need_more); a line end decides, and so does a
+// limit, judged on the bytes as a whole turn, as the end of the stream would (§7).
+Step StreamDecoder::judge_opening(std::string_view bytes, Step step) const {
+    if (context_ != Context::chat_open || !allows(options_.leniency, Leniency::no_handshake)) {
+        return step;
+    }
+    Step whole = detail::parse_one(context_, bytes, options_, true);
+    const bool limit =
+        whole.status == Status::error &&
+        (whole.error.code == Errc::line_too_long || whole.error.code == Errc::message_too_large);
+    if (limit) {
+        return whole;
+    }
+    return bytes.find('\n') == std::string_view::npos ? Step{} : step;
+}
+
 Step StreamDecoder::feed(std::string_view input) {
     if (failed_) {
         return fail(*failed_, 0);
     }
     drop_yielded();
+    std::size_t skipped = 0;
+    if (quit_seen_) {
+        drop_line_ends_after_quit(input, skipped);
+    }
+    Step step = take(input);
+    step.consumed += skipped;
+    return step;
+}
 
+Step StreamDecoder::take(std::string_view input) {
     if (pending_.empty()) {
         if (input.empty()) {
             return Step{};
@@ -71,7 +110,13 @@ Step StreamDecoder::feed(std::string_view input) {
             yield(step, used);
             return step;
         }
-        case Status::error: step.error.offset += offset_; return fail(step.error, 0);
+        case Status::error:
+            step = judge_opening(input, step);
+            if (step.status != Status::error) {
+                break;
+            }
+            step.error.offset += offset_;
+            return fail(step.error, 0);
         default: break;
         }
         pending_.assign(input);
@@ -119,10 +164,37 @@ Step StreamDecoder::feed(std::string_view input) {
             return step;
         }
         if (step.status == Status::error) {
+            step = judge_opening(pending_, step);
+        }
+        if (step.status == Status::error) {
             step.error.offset += offset_;
             return fail(step.error, consumed);
         }
     }
+}
+
+Step StreamDecoder::pause() {
+    if (failed_) {
+        return fail(*failed_, 0);
+    }
+    drop_yielded();
+    const bool chatting = context_ == Context::chat || context_ == Context::chat_open;
+    if (pending_.empty() || quit_seen_ || !chatting) {
+        return Step{};
+    }
+    // The bytes so far are the whole turn (§5.6): decided as at the end of the stream, except
+    // that a turn cut short may still be completed by more bytes.
+    Step step = detail::parse_one(context_, pending_, options_, true);
+    if (step.status == Status::message) {
+        yielded_ = step.consumed;
+        yield(step, 0);
+        return step;
+    }
+    if (step.status == Status::error && step.error.code != Errc::truncated) {
+        step.error.offset += offset_;
+        return fail(step.error, 0);
+    }
+    return Step{};
 }
 
 Step StreamDecoder::finish() {
@@ -130,6 +202,11 @@ Step StreamDecoder::finish() {
         return fail(*failed_, 0);
     }
     drop_yielded();
+    if (quit_seen_) {
+        std::string_view none;
+        std::size_t skipped = 0;
+        drop_line_ends_after_quit(none, skipped);
+    }
     if (pending_.empty()) {
         return Step{Status::end, 0};
     }

@@ -90,7 +90,17 @@ const Row rows[] = {
      "BRIDGEACK{}", "error:bad_separator@20"},
     {"port_leading_zero", Context::request, R"(REGISTER\r\nclientID: a\r\nIP: 1.2.3.4\r\nPort: 03000\r\n\r\n)",
      "REGISTER{clientID=a IP=1.2.3.4 Port=3000}", "error:bad_port@42"},
-    {"unstuffed_quit_text", Context::chat, R"(QUIT\r\n)", R"(Text{"QUIT"})", "error:truncated@6"},
+    {"quit_line_ends_the_turn", Context::chat, R"(QUIT\r\n)", "QUIT{}", "error:truncated@6"},
+    {"bare_quit_turn", Context::chat, "QUIT", "QUIT{}", "error:truncated@4"},
+    {"quit_with_farewell", Context::chat, R"(QUIT\r\nGoodbye!\r\n\r\n)", "QUIT{}", "error:unstuffed_quit@0"},
+    {"unterminated_turn", Context::chat, "hello there", R"(Text{"hello there"})", "error:truncated@11"},
+    {"unterminated_stuffed_quit", Context::chat, R"(\\QUIT)", R"(Text{"QUIT"})", "error:truncated@5"},
+    {"message_turn", Context::chat, R"(CHAT\r\nMESSAGE:hi there\r\n\r\n)", R"(Text{"hi there"})", "error:trailing_data@6"},
+    {"message_turn_empty", Context::chat, R"(CHAT\r\nMESSAGE:\r\n\r\n)", R"(Text{""})", "error:trailing_data@6"},
+    {"message_turn_opens", Context::chat_open, R"(CHAT\r\nMESSAGE:hi\r\n\r\n)", R"(Text{"hi"})", "error:bad_separator@14"},
+    {"opening_without_handshake", Context::chat_open, "hello", R"(Text{"hello"})", "error:unknown_method@0"},
+    {"opening_line_without_handshake", Context::chat_open, R"(hello\r\n)", "error:unknown_method@0", nullptr},
+    {"unterminated_control_byte", Context::chat, R"(hi\x01)", "error:invalid_byte@2", nullptr},
     {"unstuffed_quit_then_text", Context::chat, R"(QUIT\r\nX)", "error:trailing_data@6", "error:unstuffed_quit@0"},
 
     // §8: errors in both profiles, with their exact offsets
@@ -140,7 +150,7 @@ const Row rows[] = {
     {"cut_in_name", Context::request, R"(REGISTER\r\ncli)", "error:truncated@13", nullptr},
     {"cut_in_value", Context::request, R"(BRIDGE\r\nclientID: us)", "error:truncated@20", nullptr},
     {"cut_after_cr", Context::chat, R"(hi\r)", "error:truncated@3", nullptr},
-    {"text_without_crlf", Context::chat, "hi", "error:truncated@2", nullptr},
+    {"text_without_crlf", Context::chat, "hi", R"(Text{"hi"})", "error:truncated@2"},
 };
 // clang-format on
 
@@ -179,14 +189,19 @@ TEST(Leniency, EachSwitchAlone) {
          Errc::unknown_header},
         {Leniency::port_leading_zeros, Context::request,
          R"(REGISTER\r\nclientID: a\r\nIP: 1.2.3.4\r\nPort: 01\r\n\r\n)", Errc::bad_port},
-        {Leniency::unstuffed_quit, Context::chat, R"(QUIT\r\n)", Errc::truncated},
+        {Leniency::unstuffed_quit, Context::chat, R"(QUIT\r\nX\r\nY\r\n)", Errc::unstuffed_quit},
+        {Leniency::unterminated_turn, Context::chat, "hi", Errc::truncated},
+        {Leniency::quit_forms, Context::chat, R"(QUIT\r\n\r\n\r\n)", Errc::data_after_quit},
+        {Leniency::message_turns, Context::chat_open, R"(CHAT\r\nMESSAGE:hi\r\n\r\n)",
+         Errc::missing_header},
+        {Leniency::no_handshake, Context::chat_open, "hi", Errc::unknown_method},
     };
     for (const Case& c : cases) {
         const std::string bytes = unescape(c.bytes);
-        EXPECT_TRUE(decode(c.context, bytes, lenient_profile)) << c.bytes;
-        const Decoded d = decode(c.context, bytes, {Leniency::all & ~c.off, {}});
-        ASSERT_FALSE(d) << c.bytes;
-        EXPECT_EQ(d.error().code, c.expected) << c.bytes;
+        EXPECT_FALSE(decode_stream(c.context, bytes, lenient_profile).error) << c.bytes;
+        const StreamResult r = decode_stream(c.context, bytes, {Leniency::all & ~c.off, {}});
+        ASSERT_TRUE(r.error) << c.bytes;
+        EXPECT_EQ(r.error->code, c.expected) << c.bytes;
     }
 }
 

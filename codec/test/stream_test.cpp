@@ -132,9 +132,12 @@ TEST(StreamDecoder, ContextMovesFromChatOpenToChat) {
     ASSERT_EQ(step.status, Status::message);
     EXPECT_EQ(decoder.context(), Context::chat);
     data.remove_prefix(step.consumed);
+    // A second CHAT is text, once a pause says it is not a message-framed turn (§9.2).
     step = decoder.feed(data);
+    EXPECT_EQ(step.status, Status::need_more);
+    step = decoder.pause();
     ASSERT_EQ(step.status, Status::message);
-    EXPECT_EQ(std::get<Text>(step.message).text, "CHAT"); // a second CHAT is just text
+    EXPECT_EQ(std::get<Text>(step.message).text, "CHAT");
 }
 
 TEST(StreamDecoder, ErrorIsSticky) {

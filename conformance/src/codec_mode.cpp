@@ -87,13 +87,13 @@ Decoded decode_all(Context context, std::string_view bytes, const DecodeOptions&
     auto take = [&](const Step& step) {
         if (step.status == Status::message) {
             out.messages.push_back(describe(step.message));
-            out.spans.emplace_back(begin, decoder.offset());
+            out.spans.emplace_back(begin, decoder.message_end());
             std::string bytes;
             if (const std::error_code ec = encode(step.message, bytes)) {
                 bytes = "(the encoder refuses the value: " + ec.message() + ")";
             }
             out.encoded.push_back(std::move(bytes));
-            begin = decoder.offset();
+            begin = decoder.message_end();
         } else if (step.status == Status::error) {
             out.error = step.error;
         }

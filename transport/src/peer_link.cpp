@@ -3,6 +3,7 @@
 // same decoder in Context::chat and write with encode().
 #include "tcpchat/peer_link.hpp"
 
+#include "opening.hpp"
 #include "tcpchat/encode.hpp"
 #include "tcpchat/request_client.hpp"
 
@@ -39,6 +40,16 @@ void close_now(tcp::socket& socket) {
     socket.close(ignored);
 }
 
+// A peer that sent no CHAT (§9.2): named by the address it connected from.
+ContactRecord address_only(const tcp::socket& socket) {
+    boost::system::error_code ec;
+    const auto endpoint = socket.remote_endpoint(ec);
+    if (ec) {
+        return {"unknown-peer", "", 0};
+    }
+    return {address_text(endpoint), endpoint.address().to_string(), endpoint.port()};
+}
+
 } // namespace
 
 std::error_code check_text(std::string_view text, const Limits& limits) {
@@ -49,10 +60,13 @@ std::error_code check_text(std::string_view text, const Limits& limits) {
 // ---- PeerLink ------------------------------------------------------------------------------
 
 PeerLink::PeerLink(tcp::socket socket, ContactRecord peer, StreamDecoder decoder,
-                   std::string unread, PeerOptions options)
-    : socket_(std::move(socket)), linger_(socket_.get_executor()), peer_(std::move(peer)),
-      remote_(remote_text(socket_)), decoder_(std::move(decoder)), unread_(std::move(unread)),
-      options_(std::move(options)) {}
+                   std::string unread, PeerOptions options, std::optional<std::string> first_turn,
+                   Framing first_framing)
+    : socket_(std::move(socket)), linger_(socket_.get_executor()), pause_(socket_.get_executor()),
+      hold_(socket_.get_executor()), peer_(std::move(peer)), remote_(remote_text(socket_)),
+      decoder_(std::move(decoder)), unread_(std::move(unread)), first_turn_(std::move(first_turn)),
+      options_(std::move(options)),
+      framing_(options_.framing.value_or(first_turn_ ? first_framing : Framing::crlf)) {}
 
 PeerLink::~PeerLink() {
     close_now(socket_);
@@ -61,9 +75,13 @@ PeerLink::~PeerLink() {
 void PeerLink::start(Events events) {
     events_ = std::move(events);
     asio::post(socket_.get_executor(), [self = shared_from_this()] {
+        if (self->first_turn_ && self->events_.on_text) {
+            self->events_.on_text(*self->first_turn_);
+        }
         const std::string unread = std::move(self->unread_);
         self->consume(unread);
         if (self->state_ != State::ended) {
+            self->arm_pause();
             self->read();
         }
     });
@@ -74,7 +92,7 @@ std::error_code PeerLink::send_text(std::string_view text) {
         return std::make_error_code(std::errc::not_connected);
     }
     std::string bytes;
-    if (const auto error = encode(Text{text}, bytes, options_.decoding.limits)) {
+    if (const auto error = encode_turn(Text{text}, framing_, bytes, options_.decoding.limits)) {
         return error;
     }
     queue_.push_back(std::move(bytes));
@@ -93,7 +111,7 @@ void PeerLink::leave(ChatEnded report) {
     state_ = State::quitting;
     report_ = std::move(report);
     std::string bytes;
-    (void)encode(Quit{}, bytes);
+    (void)encode_turn(Quit{}, framing_, bytes); // the QUIT this peer understands (§5.7)
     queue_.push_back(std::move(bytes));
     quit_queued_ = true;
     write_next();
@@ -105,6 +123,8 @@ void PeerLink::close() {
     }
     state_ = State::ended;
     linger_.cancel();
+    pause_.cancel();
+    hold_.cancel();
     queue_.clear();
     close_now(socket_);
 }
@@ -123,6 +143,7 @@ void PeerLink::read() {
         if (self->state_ == State::ended) {
             return;
         }
+        self->arm_pause();
         if (ec == asio::error::eof) {
             self->end_of_stream();
         } else if (ec && self->state_ == State::quitting) {
@@ -138,27 +159,65 @@ void PeerLink::read() {
 
 void PeerLink::consume(std::string_view data) {
     while (!data.empty() && state_ != State::ended) {
-        Step step = decoder_.feed(data);
+        const Step step = decoder_.feed(data);
         data.remove_prefix(step.consumed);
+        handle(step);
         if (step.status == Status::error) {
-            // Malformed input: report it, send QUIT, close (spec §10.5). Once we are leaving,
-            // whatever the peer sends is dropped.
-            leave({ChatEnd::broken, step.error.error_code(),
-                   who() + " sent malformed data: " + describe(step.error)});
             return;
         }
-        if (step.status != Status::message || state_ != State::open) {
-            continue;
+    }
+}
+
+void PeerLink::handle(const Step& step) {
+    if (step.status == Status::error) {
+        // Malformed input: report it, send QUIT, close (spec §10.5). Once we are leaving,
+        // whatever the peer sends is dropped.
+        leave({ChatEnd::broken, step.error.error_code(),
+               who() + " sent malformed data: " + describe(step.error)});
+        return;
+    }
+    if (step.status != Status::message || state_ != State::open) {
+        return;
+    }
+    if (const auto* text = std::get_if<Text>(&step.message)) {
+        turn_text(text->text, step.framing);
+    } else if (std::holds_alternative<Quit>(step.message)) {
+        end(ChatEnd::quit_received, {}, peer_.id + " left the chat");
+    } else {
+        leave({ChatEnd::broken, make_error_code(Errc::unexpected_method),
+               who() + " sent " + std::string(method_name(step.message)) + " during the chat"});
+    }
+}
+
+void PeerLink::turn_text(std::string_view text, Framing framing) {
+    if (!options_.framing) {
+        framing_ = framing; // answer in kind (spec §10.4)
+    }
+    if (events_.on_text) {
+        events_.on_text(text);
+    }
+}
+
+// Bytes of an unfinished turn wait for more, or for a pause to end the turn (spec §5.6).
+void PeerLink::arm_pause() {
+    if (decoder_.idle() || state_ != State::open) {
+        pause_.cancel();
+        return;
+    }
+    pause_.expires_after(options_.turn_pause);
+    pause_.async_wait([self = shared_from_this()](boost::system::error_code ec) {
+        if (!ec) {
+            self->paused();
         }
-        if (const auto* text = std::get_if<Text>(&step.message)) {
-            if (events_.on_text) {
-                events_.on_text(text->text);
-            }
-        } else if (std::holds_alternative<Quit>(step.message)) {
-            end(ChatEnd::quit_received, {}, peer_.id + " left the chat");
-        } else {
-            leave({ChatEnd::broken, make_error_code(Errc::unexpected_method),
-                   who() + " sent " + std::string(method_name(step.message)) + " during the chat"});
+    });
+}
+
+void PeerLink::paused() {
+    while (state_ == State::open) {
+        const Step step = decoder_.pause();
+        handle(step);
+        if (step.status != Status::message) {
+            return;
         }
     }
 }
@@ -168,22 +227,15 @@ void PeerLink::end_of_stream() {
         end_quitting();
         return;
     }
+    // The close ends the peer's last turn too: an unterminated line is shown first (§10.5).
     for (;;) {
-        Step step = decoder_.finish();
+        const Step step = decoder_.finish();
         if (step.status == Status::message) {
-            if (const auto* text = std::get_if<Text>(&step.message)) {
-                if (events_.on_text) {
-                    events_.on_text(text->text);
-                }
-                if (state_ != State::open) {
-                    return;
-                }
-                continue;
-            }
-            if (std::holds_alternative<Quit>(step.message)) {
-                end(ChatEnd::quit_received, {}, peer_.id + " left the chat");
+            handle(step);
+            if (state_ != State::open) {
                 return;
             }
+            continue;
         }
         if (step.status == Status::error) {
             end(ChatEnd::broken, step.error.error_code(),
@@ -195,8 +247,17 @@ void PeerLink::end_of_stream() {
     }
 }
 
+void PeerLink::hold_writes(std::chrono::milliseconds gap) {
+    held_ = true;
+    hold_.expires_after(gap);
+    hold_.async_wait([self = shared_from_this()](boost::system::error_code) {
+        self->held_ = false;
+        self->write_next();
+    });
+}
+
 void PeerLink::write_next() {
-    if (writing_ || queue_.empty() || state_ == State::ended) {
+    if (writing_ || held_ || queue_.empty() || state_ == State::ended) {
         return;
     }
     writing_ = true;
@@ -249,6 +310,8 @@ void PeerLink::end(ChatEnd how, std::error_code code, std::string message) {
     }
     state_ = State::ended;
     linger_.cancel();
+    pause_.cancel();
+    hold_.cancel();
     queue_.clear();
     close_now(socket_);
     auto on_end = std::move(events_.on_end);
@@ -297,7 +360,12 @@ class Initiator::Attempt : public std::enable_shared_from_this<Attempt> {
                                                             error.message());
                                       return;
                                   }
-                                  self->send_chat();
+                                  // A message-framed first turn is the opening (spec §5.5).
+                                  if (self->options_.framing == Framing::message) {
+                                      self->opened(false);
+                                  } else {
+                                      self->send_chat();
+                                  }
                               });
     }
 
@@ -319,16 +387,21 @@ class Initiator::Attempt : public std::enable_shared_from_this<Attempt> {
                                "cannot send CHAT to " + self->name_ + ": " + error.message());
                     return;
                 }
-                self->opened();
+                self->opened(true);
             });
     }
 
-    void opened() {
+    void opened(bool chat_sent) {
         done_ = true;
         timer_.cancel();
         auto link = std::make_shared<PeerLink>(std::move(socket_), peer_,
                                                StreamDecoder(Context::chat, options_.decoding),
                                                std::string(), options_);
+        if (chat_sent) {
+            // The first line never shares a segment with CHAT: some installed-base waiters
+            // match their whole first read against CHAT, or drop what came with it (§5.5).
+            link->hold_writes(options_.chat_gap);
+        }
         auto handler = std::move(handler_);
         handler_ = nullptr;
         if (handler) {
@@ -393,12 +466,13 @@ namespace {
 // An incoming connection that has not sent CHAT yet.
 struct Handshake {
     Handshake(tcp::socket s, const PeerOptions& options)
-        : socket(std::move(s)), timer(socket.get_executor()),
+        : socket(std::move(s)), timer(socket.get_executor()), pause(socket.get_executor()),
           decoder(Context::chat_open, options.decoding), address(remote_text(socket)) {}
 
     tcp::socket socket;
     asio::steady_timer timer;
     std::chrono::steady_clock::time_point since = std::chrono::steady_clock::now();
+    asio::steady_timer pause; // a first turn without CHAT is whole after a pause (§9.2)
     StreamDecoder decoder;
     std::string address;
     std::array<char, 1024> chunk{};
@@ -445,6 +519,7 @@ class WaitMode::Listener : public std::enable_shared_from_this<Listener> {
         pause_.cancel();
         for (auto& handshake : handshakes_) {
             handshake->timer.cancel();
+            handshake->pause.cancel();
             close_now(handshake->socket);
         }
         handshakes_.clear();
@@ -555,18 +630,10 @@ class WaitMode::Listener : public std::enable_shared_from_this<Listener> {
                     return; // rejected, closed or handed over meanwhile
                 }
                 std::string_view data(handshake->chunk.data(), n);
-                while (!data.empty()) {
-                    Step step = handshake->decoder.feed(data);
-                    data.remove_prefix(step.consumed);
-                    if (step.status == Status::error) {
-                        self->reject(entry, "expected CHAT: " + describe(step.error));
-                        return;
-                    }
-                    if (step.status == Status::message) {
-                        self->take(entry, std::get<Chat>(step.message).self, data);
-                        return;
-                    }
+                if (self->decide(entry, detail::classify_opening(handshake->decoder, data), data)) {
+                    return;
                 }
+                self->await_pause(entry);
                 if (ec == asio::error::eof) {
                     self->reject(entry, "connection closed before CHAT");
                 } else if (ec) {
@@ -577,33 +644,75 @@ class WaitMode::Listener : public std::enable_shared_from_this<Listener> {
             });
     }
 
+    // Acts on what the first bytes are; false while they are undecided.
+    bool decide(Entry entry, detail::Opening opening, std::string_view unread) {
+        using Kind = detail::Opening::Kind;
+        switch (opening.kind) {
+        case Kind::need_more: return false;
+        case Kind::reject: reject(entry, opening.why); return true;
+        case Kind::chat:
+        case Kind::unframed_text:
+        case Kind::message_framed: take(entry, std::move(opening), unread); return true;
+        }
+        return false;
+    }
+
+    // Bytes without a line end may be a whole first turn: a pause decides (§9.2).
+    void await_pause(Entry entry) {
+        auto handshake = *entry;
+        if (handshake->decoder.idle()) {
+            return;
+        }
+        handshake->pause.expires_after(options_.turn_pause);
+        handshake->pause.async_wait(
+            [self = shared_from_this(), handshake, entry](boost::system::error_code ec) {
+                if (!ec && handshake->socket.is_open()) {
+                    (void)self->decide(entry, detail::classify_opening_at_pause(handshake->decoder),
+                                       {});
+                }
+            });
+    }
+
     void reject(Entry entry, const std::string& why) {
         auto handshake = *entry;
         log_closed(handshake->address, why);
         handshake->timer.cancel();
+        handshake->pause.cancel();
         close_now(handshake->socket);
         handshakes_.erase(entry);
         resume_accepting();
     }
 
-    // The first CHAT wins: the connection becomes the chat, the others are closed.
-    void take(Entry entry, const Contact& contact, std::string_view unread) {
-        ContactRecord peer(contact); // copied before the decoder moves: the views point into it
+    // The first CHAT (or first turn, §9.2) wins: the connection becomes the chat, the others
+    // are closed. A peer that sent no CHAT is known by its address only.
+    void take(Entry entry, detail::Opening opening, std::string_view unread) {
         auto handshake = *entry;
+        ContactRecord peer = opening.kind == detail::Opening::Kind::chat
+                                 ? std::move(opening.peer)
+                                 : address_only(handshake->socket);
         handshake->timer.cancel();
+        handshake->pause.cancel();
+        // Taken at a pause, a read is still pending: its bytes belong to the link.
+        boost::system::error_code ignored;
+        handshake->socket.cancel(ignored);
         handshakes_.erase(entry);
         chat_started_ = true;
         for (auto& other : handshakes_) {
             log_closed(other->address, peer.id + " started a chat first");
             other->timer.cancel();
+            other->pause.cancel();
             close_now(other->socket);
         }
         handshakes_.clear();
         sum_up_closed();
         resume_accepting();
+        std::optional<std::string> first_turn;
+        if (opening.kind != detail::Opening::Kind::chat) {
+            first_turn = std::move(opening.text);
+        }
         auto link = std::make_shared<PeerLink>(std::move(handshake->socket), std::move(peer),
                                                std::move(handshake->decoder), std::string(unread),
-                                               options_);
+                                               options_, std::move(first_turn), opening.framing);
         auto handler = std::move(handler_);
         handler_ = nullptr;
         if (handler) {

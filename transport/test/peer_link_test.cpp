@@ -176,6 +176,7 @@ PeerOptions quick() {
     options.connect_timeout = 10s;
     options.handshake_timeout = 10s;
     options.linger_timeout = 10s;
+    options.chat_gap = 0ms; // the tests that need it set it
     return options;
 }
 
@@ -349,7 +350,7 @@ const BrokenCase broken_cases[] = {
     {"OriginalClientFraming", "user2> hello\n\n", false, Errc::bare_lf},
     {"ControlByte", "a\x01z\r\n", false, Errc::invalid_byte},
     {"LineOverMaxLine", std::string(1025, 'x') + "\r\n", false, Errc::line_too_long},
-    {"CloseInTheMiddleOfALine", "half a li", true, Errc::truncated},
+    {"CloseBetweenCrAndLf", "half a line\r", true, Errc::truncated},
 };
 
 void PrintTo(const BrokenCase& c, std::ostream* os) {
@@ -380,6 +381,150 @@ TEST_P(PeerLinkBroken, BytesTheCodecRejectsBreakTheChat) {
 
 INSTANTIATE_TEST_SUITE_P(Stream, PeerLinkBroken, ::testing::ValuesIn(broken_cases),
                          [](const auto& info) { return std::string(info.param.name); });
+
+// ---- The installed base's turns (spec §5.6, §9.2) -------------------------------------------
+
+TEST_F(PeerLinkTest, UnterminatedTurnIsShownAfterAPauseAndAnsweredInKind) {
+    auto link = open_to_fake();
+    ASSERT_TRUE(link);
+    EXPECT_FALSE(link->send_text("hello"));
+    settle(io);
+    EXPECT_EQ(fake_read(peer, 7), "hello\r\n"); // auto: CRLF until the peer shows its framing
+    fake_send(peer, "hello there");
+    ASSERT_TRUE(run_until(io, [&] { return recorder.texts.size() == 1; }));
+    EXPECT_EQ(recorder.texts[0], "hello there");
+    EXPECT_EQ(link->framing(), Framing::bare);
+    EXPECT_FALSE(link->send_text("QUIT"));
+    settle(io);
+    EXPECT_EQ(fake_read(peer, 5), "\\QUIT"); // stuffed, no line end
+    link->quit();
+    settle(io);
+    EXPECT_EQ(fake_read_to_end(peer), "QUIT");
+}
+
+// TURN-PAUSE counts from the last byte: a turn that arrives slowly, each gap shorter than the
+// pause, is one line however long it takes in all.
+TEST_F(PeerLinkTest, SlowTurnIsOneLine) {
+    PeerOptions options = quick();
+    options.turn_pause = 1000ms;
+    auto link = open_to_fake(options);
+    ASSERT_TRUE(link);
+    for (const char c : std::string("hello there")) {
+        fake_send(peer, std::string(1, c));
+        settle(io, 100ms);
+    }
+    ASSERT_TRUE(run_until(io, [&] { return !recorder.texts.empty(); }));
+    settle(io, 500ms);
+    EXPECT_EQ(recorder.texts, std::vector<std::string>{"hello there"});
+}
+
+TEST_F(PeerLinkTest, EveryQuitFormEndsTheChat) {
+    for (const std::string form :
+         {"QUIT", "QUIT\r\n", "QUIT\r\n\r\n\r\n", "QUIT\r\nGoodbye!\r\n\r\n"}) {
+        recorder = {};
+        auto link = open_to_fake();
+        ASSERT_TRUE(link);
+        fake_send(peer, form);
+        ASSERT_TRUE(run_until(io, [&] { return recorder.ended.has_value(); })) << form;
+        EXPECT_EQ(recorder.ended->how, ChatEnd::quit_received) << form;
+        EXPECT_TRUE(recorder.texts.empty()) << form;
+        peer.reset();
+    }
+}
+
+TEST_F(PeerLinkTest, CloseRightAfterAnUnterminatedLineShowsItThenEnds) {
+    auto link = open_to_fake();
+    ASSERT_TRUE(link);
+    fake_send(peer, "half a li");
+    peer.reset();
+    ASSERT_TRUE(run_until(io, [&] { return recorder.ended.has_value(); }));
+    EXPECT_EQ(recorder.texts, std::vector<std::string>{"half a li"});
+    EXPECT_EQ(recorder.ended->how, ChatEnd::closed) << recorder.ended->message;
+}
+
+TEST_F(PeerLinkTest, InitiatorWritesNoLineInCHATsSegment) {
+    PeerOptions options = quick();
+    options.chat_gap = 300ms;
+    Initiator initiator(io.get_executor(), options);
+    std::optional<PeerResult> result;
+    // The user's first line is ready at once (a script on a pipe): sent as soon as the link is.
+    initiator.async_open({"user2", "127.0.0.1", port_of(listener)}, user1, [&](PeerResult r) {
+        result = std::move(r);
+        if (result->link) {
+            result->link->start(recorder.events());
+            EXPECT_FALSE(result->link->send_text("at once"));
+        }
+    });
+    peer = fake_accept(listener);
+    // A waiter that reads CHAT with one recv() as soon as it arrives gets CHAT alone.
+    ASSERT_TRUE(run_until(io, [&] { return readable(peer, 0); }));
+    settle(io, 20ms);
+    char buffer[4096];
+    const auto got = ::recv(peer.get(), buffer, sizeof buffer, 0);
+    EXPECT_EQ(std::string(buffer, got > 0 ? std::size_t(got) : 0), user1_chat);
+    ASSERT_TRUE(run_until(io, [&] { return result.has_value(); }));
+    ASSERT_TRUE(result->link);
+    ASSERT_TRUE(run_until(io, [&] { return readable(peer, 0); }));
+    EXPECT_EQ(fake_read(peer, 9), "at once\r\n");
+}
+
+TEST_F(PeerLinkTest, FixedFramingIsKept) {
+    PeerOptions options = quick();
+    options.framing = Framing::bare;
+    auto link = open_to_fake(options);
+    ASSERT_TRUE(link);
+    EXPECT_FALSE(link->send_text("hi"));
+    settle(io);
+    EXPECT_EQ(fake_read(peer, 2), "hi");
+    fake_send(peer, "a line\r\n");
+    ASSERT_TRUE(run_until(io, [&] { return recorder.texts.size() == 1; }));
+    EXPECT_EQ(link->framing(), Framing::bare);
+}
+
+TEST_F(PeerLinkTest, MessageFramedInitiatorSendsNoChat) {
+    PeerOptions options = quick();
+    options.framing = Framing::message;
+    Initiator initiator(io.get_executor(), options);
+    std::optional<PeerResult> result;
+    initiator.async_open({"user2", "127.0.0.1", port_of(listener)}, user1,
+                         [&](PeerResult r) { result = std::move(r); });
+    peer = fake_accept(listener);
+    ASSERT_TRUE(run_until(io, [&] { return result.has_value(); }));
+    ASSERT_TRUE(result->link);
+    result->link->start(recorder.events());
+    EXPECT_FALSE(result->link->send_text("first"));
+    settle(io);
+    EXPECT_EQ(fake_read(peer, 23), "CHAT\r\nMESSAGE:first\r\n\r\n"); // its first turn opens
+}
+
+TEST_F(PeerLinkTest, WaitTakesAFirstTurnWithoutHandshakeAfterAPause) {
+    const auto port = wait();
+    Fd stranger = fake_connect(port);
+    fake_send(stranger, "hi, anyone?");
+    ASSERT_TRUE(run_until(io, [&] { return recorder.texts.size() == 1; }));
+    EXPECT_EQ(recorder.texts[0], "hi, anyone?");
+    EXPECT_EQ(link->peer().host, "127.0.0.1");
+    EXPECT_EQ(link->peer().id, link->remote_address()); // known by its address only
+    EXPECT_FALSE(link->send_text("hello"));
+    settle(io);
+    EXPECT_EQ(fake_read(stranger, 5), "hello");
+    // The read WAIT mode had pending when the pause decided gives its bytes to the link.
+    fake_send(stranger, "second turn");
+    ASSERT_TRUE(run_until(io, [&] { return recorder.texts.size() == 2; }));
+    EXPECT_EQ(recorder.texts[1], "second turn");
+}
+
+TEST_F(PeerLinkTest, WaitTakesAMessageFramedFirstTurn) {
+    const auto port = wait();
+    Fd peer_without_chat = fake_connect(port);
+    fake_send(peer_without_chat, "CHAT\r\nMESSAGE:hello\r\n\r\n");
+    ASSERT_TRUE(run_until(io, [&] { return recorder.texts.size() == 1; }));
+    EXPECT_EQ(recorder.texts[0], "hello");
+    EXPECT_EQ(link->framing(), Framing::message);
+    EXPECT_FALSE(link->send_text("hi"));
+    settle(io);
+    EXPECT_EQ(fake_read(peer_without_chat, 20), "CHAT\r\nMESSAGE:hi\r\n\r\n");
+}
 
 // ---- Writing ---------------------------------------------------------------------------------
 

@@ -7,6 +7,7 @@
 #pragma once
 
 #include "tcpchat/error.hpp"
+#include "tcpchat/framing.hpp"
 #include "tcpchat/limits.hpp"
 #include "tcpchat/message.hpp"
 
@@ -36,7 +37,11 @@ enum class Leniency : std::uint32_t {
     unknown_headers = 1U << 3,    // headers a message does not define are skipped
     port_leading_zeros = 1U << 4, // "Port: 03000"
     unstuffed_quit = 1U << 5,     // a text line "QUIT" not followed by an empty line is text
-    all = (1U << 6) - 1,
+    unterminated_turn = 1U << 6,  // chat: a turn's bytes without CRLF, then a pause: one line
+    quit_forms = 1U << 7,         // chat: "QUIT" alone as a turn, "QUIT\r\nGoodbye!\r\n\r\n"
+    message_turns = 1U << 8,      // chat: "CHAT\r\nMESSAGE:text\r\n\r\n" as a turn
+    no_handshake = 1U << 9,       // chat_open: one unterminated line, then a pause, for CHAT
+    all = (1U << 10) - 1,
 };
 
 [[nodiscard]] constexpr Leniency operator|(Leniency a, Leniency b) noexcept {
@@ -70,9 +75,10 @@ enum class Status : std::uint8_t {
 
 struct Step {
     Status status = Status::need_more;
-    std::size_t consumed = 0; // bytes taken from the input given to this call
-    Message message{};        // valid when status == Status::message
-    DecodeError error{};      // valid when status == Status::error
+    std::size_t consumed = 0;        // bytes taken from the input given to this call
+    Message message{};               // valid when status == Status::message
+    DecodeError error{};             // valid when status == Status::error
+    Framing framing = Framing::crlf; // with a message in a chat context: how the turn came
 };
 
 // The result of a one-shot decode: a message or an error.

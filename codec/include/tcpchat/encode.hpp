@@ -2,6 +2,7 @@
 // buffer (reuse the buffer and steady-state encoding does not allocate).
 #pragma once
 
+#include "tcpchat/framing.hpp"
 #include "tcpchat/limits.hpp"
 #include "tcpchat/message.hpp"
 
@@ -16,6 +17,13 @@ namespace tcpchat {
 // that a decoder would report for it, and `out` is left unchanged.
 [[nodiscard]] std::error_code encode(const Message& message, std::string& out,
                                      const Limits& limits = {});
+
+// Appends a chat turn (a Text or Quit) in `framing` (spec §5.6, §9.2), for a peer that only
+// understands that form: Framing::crlf is encode(); `bare` is the stuffed text without CRLF, or
+// `QUIT`; `message` is `CHAT\r\nMESSAGE:text\r\n\r\n` (the text not stuffed), or QUIT's own
+// form. Refuses what encode() refuses for the text.
+[[nodiscard]] std::error_code encode_turn(const Message& turn, Framing framing, std::string& out,
+                                          const Limits& limits = {});
 
 // Convenience for tests and tools: the canonical bytes, or "" when encode() refuses the value.
 [[nodiscard]] std::string to_wire(const Message& message);

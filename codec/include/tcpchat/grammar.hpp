@@ -219,8 +219,22 @@ struct blank_line : CRLF {};
 struct framed_message : seq< method_line, star< header_line >, must< blank_line > > {};
 struct request : seq< framed_message > {};
 struct response : seq< framed_message > {};
-struct chat_opening : seq< framed_message > {};
-struct chat_item : sor< quit_message, text_line > {};
+struct chat_handshake : seq< framed_message > {};
+
+// §9.2 The installed base's chat framings, each behind its leniency (decode.cpp's controls skip
+// a rule whose leniency is off). A turn's end (a pause, or the end of the stream, §5.6) is the
+// end of the input given to the parse: the *-turn rules only match there.
+struct message_text : line_text {};
+struct message_turn : seq< chat_method, CRLF, str< 'M', 'E', 'S', 'S', 'A', 'G', 'E', ':' >, message_text, CRLF, CRLF > {};
+struct quit_farewell : seq< quit_method, CRLF, plus< text_char >, CRLF, CRLF > {};
+struct turn_end : eof {};
+struct quit_turn : seq< quit_method, star< CRLF >, turn_end > {};
+struct unterminated_turn : seq< line_text, turn_end > {};
+
+struct chat_opening : sor< message_turn, chat_handshake > {};
+struct chat_item : sor< quit_message, quit_farewell, message_turn, text_line > {};
+struct opening_turn_end : sor< unterminated_turn, chat_opening > {};
+struct chat_turn_end : sor< quit_turn, unterminated_turn, chat_item > {};
 
 // clang-format on
 

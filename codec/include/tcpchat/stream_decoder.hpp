@@ -39,10 +39,19 @@ class StreamDecoder {
     // (call again), Status::end if nothing was pending, or Errc::truncated inside a message.
     [[nodiscard]] Step finish();
 
+    // The peer's turn ended: no byte arrived for a pause (spec §5.6; the transport's timer says
+    // so, the decoder decides what it means). In the chat contexts, returns a message that the
+    // bytes pending make as a whole turn under the leniencies of §9.2 (an unterminated line, a
+    // bare QUIT; call again), or Status::need_more when they make none and more bytes must
+    // decide. Like feed(), an error is final. Anywhere else it changes nothing.
+    [[nodiscard]] Step pause();
+
     // The context for the next message: chat_open becomes chat once CHAT was decoded.
     [[nodiscard]] Context context() const noexcept { return context_; }
     // Stream offset of the next byte to consume (the sum of all `consumed` so far).
     [[nodiscard]] std::uint64_t offset() const noexcept { return offset_ + pending_.size(); }
+    // Stream offset one past the last message yielded: with the previous one's, its span.
+    [[nodiscard]] std::uint64_t message_end() const noexcept { return offset_ + yielded_; }
     // True when no byte of a further message is buffered.
     [[nodiscard]] bool idle() const noexcept { return pending_.size() == yielded_; }
     [[nodiscard]] const DecodeOptions& options() const noexcept { return options_; }
@@ -51,7 +60,10 @@ class StreamDecoder {
     void reset(Context context);
 
   private:
+    Step take(std::string_view input);
     Step fail(DecodeError error, std::size_t consumed);
+    void drop_line_ends_after_quit(std::string_view& input, std::size_t& skipped);
+    [[nodiscard]] Step judge_opening(std::string_view bytes, Step step) const;
     void yield(Step& step, std::size_t consumed);
     void drop_yielded();
 

@@ -9,6 +9,7 @@
 #pragma once
 
 #include "tcpchat/decode.hpp"
+#include "tcpchat/framing.hpp"
 #include "tcpchat/message.hpp"
 #include "tcpchat/stream_decoder.hpp"
 
@@ -22,6 +23,7 @@
 #include <deque>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <system_error>
@@ -38,6 +40,14 @@ struct PeerOptions {
     std::size_t max_pending = 128;
     std::chrono::milliseconds eviction_grace{50};
     DecodeOptions decoding{}; // lenient profile by default (spec §9.2)
+    // No byte from the peer for this long ends its turn (spec §5.6 TURN-PAUSE): what it sent
+    // without a line end is then a line, when the leniencies allow.
+    std::chrono::milliseconds turn_pause{500};
+    // Initiator: between CHAT and the first line, so that they never share a segment (§5.5).
+    std::chrono::milliseconds chat_gap{250};
+    // How our turns are framed (spec §10.4): a fixed form, or none to learn it from the peer's
+    // turns (`auto`: CRLF lines until the peer's first turn shows another form).
+    std::optional<Framing> framing;
 };
 
 // How a chat ended (spec §10.5).
@@ -64,8 +74,11 @@ class PeerLink : public std::enable_shared_from_this<PeerLink> {
 
     // Made by Initiator and WaitMode: `decoder` is in Context::chat and `unread` holds bytes
     // that arrived after CHAT in the same read.
+    // `first_turn` is a turn that came in place of CHAT (§9.2), framed as `first_framing`.
     PeerLink(boost::asio::ip::tcp::socket socket, ContactRecord peer, StreamDecoder decoder,
-             std::string unread, PeerOptions options);
+             std::string unread, PeerOptions options,
+             std::optional<std::string> first_turn = std::nullopt,
+             Framing first_framing = Framing::crlf);
     ~PeerLink();
     PeerLink(const PeerLink&) = delete;
     PeerLink& operator=(const PeerLink&) = delete;
@@ -82,6 +95,9 @@ class PeerLink : public std::enable_shared_from_this<PeerLink> {
     // peer's close, then reports ChatEnd::quit_sent (spec §5.7). Incoming text is dropped.
     void quit();
 
+    // Writes nothing for `gap` (the initiator, after CHAT, §5.5); what is sent meanwhile waits.
+    void hold_writes(std::chrono::milliseconds gap);
+
     // Closes at once without QUIT; on_end is not called.
     void close();
 
@@ -90,12 +106,18 @@ class PeerLink : public std::enable_shared_from_this<PeerLink> {
     [[nodiscard]] const ContactRecord& peer() const noexcept { return peer_; }
     // The peer's address as observed on the connection, `127.0.0.1:3001`.
     [[nodiscard]] const std::string& remote_address() const noexcept { return remote_; }
+    // How our turns are framed now: fixed by PeerOptions::framing, or learnt from the peer.
+    [[nodiscard]] Framing framing() const noexcept { return framing_; }
 
   private:
     enum class State : std::uint8_t { open, quitting, ended };
 
     void read();
     void consume(std::string_view data);
+    void handle(const Step& step);
+    void turn_text(std::string_view text, Framing framing);
+    void arm_pause();
+    void paused();
     void end_of_stream();
     void write_next();
     void after_quit_written();
@@ -106,16 +128,21 @@ class PeerLink : public std::enable_shared_from_this<PeerLink> {
 
     boost::asio::ip::tcp::socket socket_;
     boost::asio::steady_timer linger_;
+    boost::asio::steady_timer pause_;
+    boost::asio::steady_timer hold_;
     ContactRecord peer_;
     std::string remote_;
     StreamDecoder decoder_;
     std::string unread_;
+    std::optional<std::string> first_turn_;
     PeerOptions options_;
+    Framing framing_;
     Events events_;
     ChatEnded report_; // what on_end says once a QUIT we sent is through
     State state_ = State::open;
     std::deque<std::string> queue_; // encoded lines not yet written; front() is being written
     bool writing_ = false;
+    bool held_ = false;
     bool quit_queued_ = false;
     std::array<char, 4096> chunk_{};
 };

@@ -1,0 +1,47 @@
+#include "opening.hpp"
+
+#include <sstream>
+
+namespace tcpchat::detail {
+
+namespace {
+
+Opening judge(const Step& step) {
+    Opening opening;
+    if (step.status == Status::error) {
+        std::ostringstream os;
+        os << "expected CHAT: " << step.error;
+        opening.kind = Opening::Kind::reject;
+        opening.why = os.str();
+    } else if (step.status == Status::message) {
+        if (const auto* chat = std::get_if<Chat>(&step.message)) {
+            opening.kind = Opening::Kind::chat;
+            opening.peer = ContactRecord(chat->self);
+        } else if (const auto* text = std::get_if<Text>(&step.message)) {
+            opening.kind = step.framing == Framing::message ? Opening::Kind::message_framed
+                                                            : Opening::Kind::unframed_text;
+            opening.text = std::string(text->text);
+            opening.framing = step.framing;
+        }
+    }
+    return opening;
+}
+
+} // namespace
+
+Opening classify_opening(StreamDecoder& decoder, std::string_view& data) {
+    while (!data.empty()) {
+        const Step step = decoder.feed(data);
+        data.remove_prefix(step.consumed);
+        if (step.status != Status::need_more) {
+            return judge(step);
+        }
+    }
+    return {};
+}
+
+Opening classify_opening_at_pause(StreamDecoder& decoder) {
+    return judge(decoder.pause());
+}
+
+} // namespace tcpchat::detail
