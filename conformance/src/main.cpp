@@ -1,5 +1,6 @@
 // tcp-chat-conformance: holds a codec, a server or a client to the golden transcripts
 // (spec/transcript-format.md §T.9), and records new ones (§T.10).
+#include "process.hpp"
 #include "tcpchat/conformance.hpp"
 #include "tcpchat/grade.hpp"
 #include "tcpchat/version.hpp"
@@ -341,7 +342,11 @@ int main(int argc, char** argv) {
         ->check(CLI::PositiveNumber);
     grade_cmd->add_flag("--no-color", grade_args.no_color, "No colours");
 
-    CLI11_PARSE(app, argc, argv);
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        return app.exit(e) == 0 ? 0 : 2; // --help and --version are not errors
+    }
 
     if (*grade_cmd) {
         return grade(grade_args);
@@ -349,6 +354,10 @@ int main(int argc, char** argv) {
 
     if (*codec) {
         return run(tc::Mode::codec, codec_common, {}, "");
+    }
+    if (*server || *client) {
+        // Interrupted (Ctrl-C, or grade's time limit), the runner takes along what it started.
+        tc::stop_groups_on_signal();
     }
     if (*server) {
         if (start_timeout_ms > 0) {

@@ -1,6 +1,7 @@
 #include "process.hpp"
 
 #include <array>
+#include <atomic>
 #include <csignal>
 #include <cstdio>
 #include <cstring>
@@ -64,6 +65,50 @@ std::string last_lines(std::string_view text, std::size_t n) {
         }
     }
     return std::string(text.substr(start));
+}
+
+namespace {
+
+// A fixed table of atomics: a signal handler may read it while the program changes it.
+std::array<std::atomic<pid_t>, 64> tracked_groups{};
+
+extern "C" void stop_groups_and_exit(int sig) {
+    kill_tracked_groups();
+    ::signal(sig, SIG_DFL);
+    ::raise(sig);
+}
+
+} // namespace
+
+void track_group(pid_t group) noexcept {
+    for (auto& slot : tracked_groups) {
+        pid_t empty = 0;
+        if (slot.compare_exchange_strong(empty, group)) {
+            return;
+        }
+    }
+}
+
+void untrack_group(pid_t group) noexcept {
+    for (auto& slot : tracked_groups) {
+        pid_t expected = group;
+        if (slot.compare_exchange_strong(expected, 0)) {
+            return;
+        }
+    }
+}
+
+void kill_tracked_groups() noexcept {
+    for (auto& slot : tracked_groups) {
+        if (const pid_t group = slot.load(); group > 0) {
+            ::kill(-group, SIGKILL);
+        }
+    }
+}
+
+void stop_groups_on_signal() noexcept {
+    ::signal(SIGINT, stop_groups_and_exit);
+    ::signal(SIGTERM, stop_groups_and_exit);
 }
 
 bool group_alive(pid_t group) {
@@ -143,6 +188,7 @@ Process::Process(const std::string& command) {
     }
     ::setpgid(pid, pid); // also here, so that stop() reaches the group even before the child ran
     pid_ = pid;
+    track_group(pid);
     output_fd_ = std::move(read_end);
     reader_ = std::thread([this] { read_output(); });
 }
@@ -210,6 +256,7 @@ void Process::stop() {
             exit_status_within(2000ms);
         }
         ::kill(-pid_, SIGKILL); // members that outlived the leader
+        untrack_group(pid_);
     }
     // Let the reader take what was printed last, then end it (a process that left the group may
     // still hold the pipe: the reader does not wait for it).

@@ -32,6 +32,17 @@ fill_command(std::string command,
 // Whether a process of this process group still runs (zombies aside).
 [[nodiscard]] bool group_alive(pid_t group);
 
+// The process groups this runner started and has not stopped yet, so that a runner stopped by a
+// signal (Ctrl-C, or grade's time limit) takes them along instead of leaving them running.
+// track_group() after the fork, untrack_group() once the group is stopped; kill_tracked_groups()
+// is async-signal-safe, for a signal handler.
+void track_group(pid_t group) noexcept;
+void untrack_group(pid_t group) noexcept;
+void kill_tracked_groups() noexcept;
+// Installs, for SIGINT and SIGTERM, a handler that kills the tracked groups and then ends this
+// process by the same signal.
+void stop_groups_on_signal() noexcept;
+
 // The environment of a child process, built before fork(): after fork() a threaded process may
 // only make async-signal-safe calls. `set` entries ("NAME=value") replace inherited ones.
 class ChildEnvironment {

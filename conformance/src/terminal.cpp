@@ -37,6 +37,7 @@ std::optional<std::string> Terminal::start(const std::string& command) {
         ::_exit(127);
     }
     pid_ = pid;
+    track_group(pid); // forkpty made the client a session and group leader
     master_ = Fd(master);
     // Non-blocking, so that typing into a terminal the client does not read cannot hang us.
     ::fcntl(master, F_SETFL, ::fcntl(master, F_GETFL) | O_NONBLOCK);
@@ -140,6 +141,9 @@ void Terminal::stop() {
             killed = true;
             ::kill(-pid_, SIGKILL);
         }
+    }
+    if (pid_ >= 0) {
+        untrack_group(pid_);
     }
     master_.reset();
 }

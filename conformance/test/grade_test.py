@@ -209,6 +209,17 @@ self-bridge: server-at = 127.0.0.1:{self_bridge.port}
     check("... the reason in each cell", all(
         "timed out" in c["outcomes"]["slow"].get("message", "") for c in m["cases"]))
 
+    # A server the run started (--exec) is stopped with its run at the time limit: the runner,
+    # ended by grade's SIGTERM, takes its process group along.
+    (out / "slow-server.txt").write_text("slowserver: server = sleep 62.5\n")
+    slow = subprocess.run([args.conformance, "grade", str(out / "slow-server.txt"), "-o",
+                           str(out / "slow-server"), "--time-limit", "2", "--filter", "5.1",
+                           "--no-color"], capture_output=True, text=True, timeout=120)
+    check("a server run past --time-limit makes grade exit 1", slow.returncode == 1,
+          slow.returncode)
+    time.sleep(0.5)
+    check("... with the server it started stopped too", not sleeping("sleep 62.5"))
+
     # Ctrl-C (SIGINT) stops the runs, and what they started, with them; a runner that cannot run
     # (a bad address) fails with its reason.
     (out / "stop.txt").write_text("slow: client = sleep 61.5\nbroken: server-at = nowhere\n")

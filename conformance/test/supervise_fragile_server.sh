@@ -55,4 +55,6 @@ grep -q "not run: the server did not start: 'exit 7' exited with status 7 before
   fail "a server that does not start: no reason"
 "$conformance" server --no-color >"$out" 2>&1
 [ $? -eq 2 ] || fail "neither HOST:PORT nor --exec: expected exit status 2"
+"$conformance" server --no-such-option >"$out" 2>&1
+[ $? -eq 2 ] || fail "an unknown option: expected exit status 2 (a command-line error)"
 echo "ok"
