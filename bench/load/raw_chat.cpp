@@ -137,6 +137,12 @@ void RawChatWorker::start(Pair& p) {
 }
 
 void RawChatWorker::run() {
+    if (epoll_ < 0) {
+        for (auto& p : pairs_) {
+            p->results.fail(ErrorKind::connect, std::string("epoll: ") + std::strerror(errno));
+        }
+        return;
+    }
     for (auto& p : pairs_) {
         start(*p);
     }

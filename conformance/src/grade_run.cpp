@@ -216,7 +216,10 @@ std::vector<Run> run_all(const List& list, const Options& o, std::ostream& progr
         while (running < o.jobs && next < jobs.size()) {
             Job& j = jobs[next++];
             std::error_code ec;
-            fs::remove(fs::path(o.output_dir) / j.run.json, ec); // no stale report from before
+            // No stale report from an earlier grade into the same folder: the index links them.
+            for (const std::string* file : {&j.run.json, &j.run.html, &j.run.junit}) {
+                fs::remove(fs::path(o.output_dir) / *file, ec);
+            }
             j.started = Clock::now();
             j.deadline = j.started + o.time_limit;
             j.pid = start(j, o);

@@ -512,6 +512,7 @@ class WaitMode::Listener : public std::enable_shared_from_this<Listener> {
 
     void close() {
         handler_ = nullptr;
+        sum_up_closed(); // what the flood cost is said, even when nothing came after it
         boost::system::error_code ignored;
         acceptor_.close(ignored);
         retry_.cancel();
