@@ -10,7 +10,9 @@
 #include <array>
 #include <bit>
 #include <cstdint>
+#include <cstring>
 #include <optional>
+#include <type_traits>
 
 namespace tcpchat {
 namespace {
@@ -143,14 +145,36 @@ struct ParseState {
 // two limits, the earlier offset wins; on a tie, the line's.
 std::optional<Failure> limit_exceeded(const Limits& lim, const char* begin, const char* line_start,
                                       const char* seen_end) {
-    const char* content_end = seen_end;
-    if (content_end > line_start && content_end[-1] == '\r') {
-        --content_end;
-    }
     std::optional<Failure> found;
-    if (content_end > line_start && std::size_t(content_end - line_start) > lim.line_length) {
-        found = Failure{Errc::line_too_long, line_start + lim.line_length,
-                        "a line of at most MAX-LINE bytes"};
+    const auto too_long = [&](const char* start, const char* content_end) {
+        if (content_end > start && std::size_t(content_end - start) > lim.line_length) {
+            found = Failure{Errc::line_too_long, start + lim.line_length,
+                            "a line of at most MAX-LINE bytes"};
+            return true;
+        }
+        return false;
+    };
+    // A rule that failed or stopped at the end (a §9.2 turn of several lines) may have examined
+    // whole lines past the last one counted: each is judged, left to right, then the last one.
+    for (;;) {
+        const void* lf = line_start < seen_end
+                             ? std::memchr(line_start, '\n', std::size_t(seen_end - line_start))
+                             : nullptr;
+        const char* at = static_cast<const char*>(lf);
+        if (at == nullptr || at == line_start || at[-1] != '\r') {
+            break; // no further CRLF (a bare LF is line content here, and an error later)
+        }
+        if (too_long(line_start, at - 1)) {
+            break;
+        }
+        line_start = at + 1;
+    }
+    if (!found) {
+        const char* content_end = seen_end;
+        if (content_end > line_start && content_end[-1] == '\r') {
+            --content_end;
+        }
+        too_long(line_start, content_end);
     }
     if (std::size_t(seen_end - begin) > lim.message_size) {
         const char* where = begin + lim.message_size;
@@ -680,12 +704,42 @@ struct raising : pegtl::normal<Rule> {
 template <typename Rule>
 struct control : raising<Rule> {};
 
+// A turn of three lines (QUIT or CHAT, a text line, the empty line, §9.2) whose text line is
+// already past MAX-LINE cannot be: that line is a line of its own, over the limit (§7). Judged on
+// the bytes up to the first one past the limit and no further, so that a stream cut anywhere and
+// a whole buffer decide the lines before it alike.
+template <typename ParseInput>
+[[nodiscard]] bool second_line_fits(const ParseInput& in, const ParseState& st) {
+    constexpr std::size_t first_line = 6; // "QUIT\r\n" or "CHAT\r\n"
+    if (in.size(0) < first_line) {
+        return true;
+    }
+    const std::size_t limit = st.options.limits.line_length;
+    const char* p = in.current() + first_line;
+    std::size_t n = 0;
+    while (p != in.end() && n <= limit) {
+        const auto b = static_cast<unsigned char>(*p);
+        if ((b < 0x20 && b != '\t') || b == 0x7F) {
+            break; // CR, LF or a control byte: the line's content ends here
+        }
+        ++p;
+        ++n;
+    }
+    return n <= limit;
+}
+
 // A rule of §9.2 is tried only when its leniency is on (in the strict profile it is absent).
 template <typename Rule>
 struct gated : raising<Rule> {
     template <pegtl::apply_mode A, pegtl::rewind_mode M, template <typename...> class Action,
               template <typename...> class Control, typename ParseInput>
     [[nodiscard]] static bool match(ParseInput& in, ParseState& st) {
+        if constexpr (std::is_same_v<Rule, g::quit_farewell> ||
+                      std::is_same_v<Rule, g::message_turn>) {
+            if (!second_line_fits(in, st)) {
+                return false;
+            }
+        }
         return st.allows(leniency_of(st)) &&
                raising<Rule>::template match<A, M, Action, Control>(in, st);
     }
