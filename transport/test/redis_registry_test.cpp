@@ -8,7 +8,9 @@
 #include <atomic>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
 #include <chrono>
+#include <future>
 #include <gtest/gtest.h>
 #include <hiredis/hiredis.h>
 #include <memory>
@@ -257,8 +259,13 @@ TEST_F(RedisRegistryTest, PrefixesKeepDeploymentsApart) {
     ASSERT_TRUE(shared_redis().ready());
     start(shared_redis().port());
     register_now(*registry_, {"user1", "127.0.0.1", 3000}, "127.0.0.1");
-    registry_->stop();
-    registry_.reset();
+    // Destroyed on the thread that runs the io_context, as the registry requires.
+    std::promise<void> gone;
+    boost::asio::post(io_, [&] {
+        registry_.reset();
+        gone.set_value();
+    });
+    gone.get_future().wait();
     start(shared_redis().port());
     ASSERT_TRUE(answers());
     EXPECT_EQ(find_now(*registry_, "user1"), std::nullopt);

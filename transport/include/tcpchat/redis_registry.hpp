@@ -51,7 +51,9 @@ struct RedisOptions {
 class RedisRegistry final : public Registry {
   public:
     RedisRegistry(boost::asio::io_context& io, RegistryPolicy policy, RedisOptions options);
-    // Drops the connection. Call it when the io_context is not running, or after stop().
+    // Drops the connection at once. Call it where no other thread runs the io_context: from the
+    // thread that runs it, or once run() has returned (stop() alone does not make it safe: it
+    // only posts the stop).
     ~RedisRegistry() override;
     RedisRegistry(const RedisRegistry&) = delete;
     RedisRegistry& operator=(const RedisRegistry&) = delete;
