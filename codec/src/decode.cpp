@@ -711,8 +711,8 @@ struct control : raising<Rule> {};
 template <typename ParseInput>
 [[nodiscard]] bool second_line_fits(const ParseInput& in, const ParseState& st) {
     constexpr std::size_t first_line = 6; // "QUIT\r\n" or "CHAT\r\n"
-    if (in.size(0) < first_line) {
-        return true;
+    if (in.size(0) < first_line || in.current()[4] != '\r' || in.current()[5] != '\n') {
+        return true; // not such a turn's first line (yet): the rule itself decides
     }
     const std::size_t limit = st.options.limits.line_length;
     const char* p = in.current() + first_line;
@@ -734,14 +734,16 @@ struct gated : raising<Rule> {
     template <pegtl::apply_mode A, pegtl::rewind_mode M, template <typename...> class Action,
               template <typename...> class Control, typename ParseInput>
     [[nodiscard]] static bool match(ParseInput& in, ParseState& st) {
+        if (!st.allows(leniency_of(st))) {
+            return false;
+        }
         if constexpr (std::is_same_v<Rule, g::quit_farewell> ||
                       std::is_same_v<Rule, g::message_turn>) {
             if (!second_line_fits(in, st)) {
                 return false;
             }
         }
-        return st.allows(leniency_of(st)) &&
-               raising<Rule>::template match<A, M, Action, Control>(in, st);
+        return raising<Rule>::template match<A, M, Action, Control>(in, st);
     }
     static Leniency leniency_of(const ParseState& st) noexcept;
 };
