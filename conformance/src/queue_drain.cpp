@@ -42,10 +42,10 @@ void drain_queue(const LiveOptions& options) {
         return std::nullopt;
     };
     auto enrol = [&](const std::string& id) {
-        if (!request("REGISTER\r\nclientID: " + id + "\r\nIP: 127.0.0.1\r\nPort: 9\r\n\r\n")) {
+        if (!request(to_wire(Register{{id, "127.0.0.1", 9}}))) {
             return std::optional<Described>{};
         }
-        return request("BRIDGE\r\nclientID: " + id + "\r\n\r\n");
+        return request(to_wire(Bridge{id}));
     };
     auto next_id = [&] { return "drain-" + options.run_id + "-" + std::to_string(++counter); };
     for (int i = 0; i < 16; ++i) {

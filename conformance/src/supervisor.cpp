@@ -4,6 +4,7 @@
 #include "process.hpp"
 #include "socket.hpp"
 #include "tcpchat/conformance.hpp"
+#include "tcpchat/encode.hpp"
 
 #include <memory>
 #include <string_view>
@@ -35,8 +36,7 @@ std::optional<std::string> probe_once(const LiveOptions& o, int probe) {
         return "stopped accepting connections (" + error + ")";
     }
     const std::string id = "probe-" + o.run_id + "-" + std::to_string(probe);
-    const std::string request =
-        "REGISTER\r\nclientID: " + id + "\r\nIP: 127.0.0.1\r\nPort: 9\r\n\r\n";
+    const std::string request = to_wire(Register{{id, "127.0.0.1", 9}});
     if (!write_all(fd.get(), request, until) ||
         !wait_readable(fd.get(), Clock::now() + o.timeout)) {
         return "stopped responding (no answer to a REGISTER within " +
