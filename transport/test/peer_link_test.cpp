@@ -338,6 +338,33 @@ TEST_F(PeerLinkTest, ResetIsABrokenConnection) {
         << recorder.ended->message;
 }
 
+// A line goes out from inside send_text() while the socket takes it, without waiting for the
+// io_context: nothing runs it here, yet the peer reads the line.
+TEST_F(PeerLinkTest, SendTextWritesAtOnce) {
+    auto link = open_to_fake();
+    ASSERT_TRUE(link);
+    settle(io); // the gap after CHAT (0 ms here) is over
+    ASSERT_FALSE(link->send_text("now"));
+    EXPECT_EQ(fake_read(peer, 5), "now\r\n");
+    link->quit();
+    EXPECT_EQ(fake_read(peer, 8), "QUIT\r\n\r\n");
+}
+
+// A write that fails at once is reported from the executor, never from inside send_text(): its
+// caller may be in on_text, in the middle of its own bookkeeping.
+TEST_F(PeerLinkTest, WriteToAResetPeerIsReportedLater) {
+    auto link = open_to_fake();
+    ASSERT_TRUE(link);
+    fake_reset(peer);
+    // The reset is in before the write: loopback delivers it in the peer's close.
+    ASSERT_FALSE(link->send_text("into the void"));
+    ASSERT_FALSE(link->send_text("and more"));
+    EXPECT_FALSE(recorder.ended.has_value());
+    ASSERT_TRUE(run_until(io, [&] { return recorder.ended.has_value(); }));
+    EXPECT_EQ(recorder.ended->how, ChatEnd::broken);
+    EXPECT_FALSE(link->open());
+}
+
 struct BrokenCase {
     const char* name;
     std::string bytes;
