@@ -355,6 +355,7 @@ TEST_F(PeerLinkTest, SendTextWritesAtOnce) {
 TEST_F(PeerLinkTest, WriteToAResetPeerIsReportedLater) {
     auto link = open_to_fake();
     ASSERT_TRUE(link);
+    settle(io); // the gap after CHAT (0 ms here) is over
     fake_reset(peer);
     // The reset is in before the write: loopback delivers it in the peer's close.
     ASSERT_FALSE(link->send_text("into the void"));
@@ -622,6 +623,33 @@ TEST_F(PeerLinkTest, WritesNeverInterleave) {
         done = true;
     });
     run_until(io, [&] { return done.load(); });
+    reader.join();
+    EXPECT_EQ(received.size(), expected.size());
+    EXPECT_TRUE(received == expected);
+}
+
+// More than the socket buffers can hold (a loopback send buffer grows to 4 MiB): the socket takes
+// the queued lines in pieces, and what a write leaves over goes first, before the lines behind it.
+TEST_F(PeerLinkTest, PartlyWrittenLinesArriveWholeAndInOrder) {
+    const int small = 2048; // the fake's receive window, inherited by the accepted connection
+    ASSERT_EQ(::setsockopt(listener.get(), SOL_SOCKET, SO_RCVBUF, &small, sizeof small), 0);
+    auto link = open_to_fake();
+    ASSERT_TRUE(link);
+    settle(io); // the gap after CHAT (0 ms here) is over
+    std::string expected;
+    for (int i = 0; i < 5000; ++i) {
+        const std::string line = std::to_string(i) + ":" + std::string(1000, char('a' + i % 26));
+        ASSERT_FALSE(link->send_text(line));
+        expected += line + "\r\n";
+    }
+    std::string received;
+    std::atomic<bool> done{false};
+    std::thread reader([&] {
+        received = fake_read(peer, expected.size());
+        done = true;
+    });
+    run_until(
+        io, [&] { return done.load(); }, 30s);
     reader.join();
     EXPECT_EQ(received.size(), expected.size());
     EXPECT_TRUE(received == expected);
