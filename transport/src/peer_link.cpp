@@ -53,7 +53,9 @@ ContactRecord address_only(const tcp::socket& socket) {
 } // namespace
 
 std::error_code check_text(std::string_view text, const Limits& limits) {
-    std::string scratch;
+    // The client checks every line it sends: the scratch buffer keeps its capacity.
+    thread_local std::string scratch;
+    scratch.clear();
     return encode(Text{text}, scratch, limits);
 }
 

@@ -55,6 +55,8 @@ class SteadyChat : public ::testing::Test {
             waiter = std::move(link);
             waiter->start({[this](std::string_view text) {
                                EXPECT_EQ(text, question);
+                               // As tcp-chat-client does: check the line, then send it.
+                               EXPECT_FALSE(check_text(answer));
                                EXPECT_FALSE(waiter->send_text(answer));
                            },
                            [this](const ChatEnded& end) { waiter_end = end; }});
