@@ -1,10 +1,10 @@
 #!/usr/bin/env python3
 """Measures the chat leg against its floor, on this machine, in one run (bench/README.md).
 
-    bench/compare_chat.py            tcp-chat-load --mode chat (peers encoding and decoding with
-                                     the codec, over Asio) against --mode chat-raw (the same
-                                     ping-pong over plain POSIX sockets), for 1 and 8 pairs and
-                                     64- and 1024-byte lines
+    bench/compare_chat.py            tcp-chat-load --mode chat (pairs of the transport's
+                                     PeerLink, the chat path of tcp-chat-client) against
+                                     --mode chat-raw (the same ping-pong over plain POSIX
+                                     sockets), for 1 and 8 pairs and 64- and 1024-byte lines
 
 Each round runs every configuration of both modes once, alternating, so that both meet the same
 load on a shared machine; the table gives each configuration's median rate over the rounds and

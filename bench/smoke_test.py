@@ -9,6 +9,7 @@ import argparse
 import json
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -36,6 +37,26 @@ def load(binary, *args):
         check(f"tcp-chat-load {' '.join(args)} --json matches its schema", not errors,
               "; ".join(errors[:3]))
     return report
+
+
+# bench/charts.py draws each chart from the JSON kept beside it; skipped without matplotlib, a
+# benchmark-only dependency.
+def charts():
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        print("skip bench/charts.py: no matplotlib for this Python (python3-matplotlib)")
+        return
+    here = Path(__file__).resolve().parent
+    with tempfile.TemporaryDirectory() as work:
+        for kind, data in (("servers", "servers"), ("codec", "codec-chunks"), ("chat", "chat")):
+            out = Path(work) / f"{kind}.svg"
+            done = subprocess.run([sys.executable, str(here / "charts.py"), kind,
+                                   str(here / "charts" / f"{data}.json"), "-o", str(out)],
+                                  capture_output=True, text=True, timeout=120)
+            check(f"bench/charts.py {kind} draws an SVG",
+                  done.returncode == 0 and out.exists() and "<svg" in out.read_text(),
+                  done.stderr.strip()[-200:])
 
 
 def main():
@@ -79,6 +100,10 @@ def main():
         r = load(args.load, "--mode", mode, "-c", "2", "-d", "0.5", "--size", "100")
         check(f"tcp-chat-load --mode {mode}", r["completed"] > 0 and r["errors"] == 0,
               f'{r["completed"]} round trips, {r["errors"]} errors {r.get("first_error", "")}')
+        check(f"tcp-chat-load --mode {mode} reports allocations per round trip",
+              "allocs_per_round_trip" in r)
+
+    charts()
 
     r = load(args.load, "--server", "192.0.2.1:5555")
     check("tcp-chat-load refuses a non-loopback target", r["completed"] == 0 and r["errors"] == -1)

@@ -10,14 +10,17 @@
 namespace {
 
 std::atomic<std::uint64_t> count{0};
+thread_local std::uint64_t thread_count = 0;
 
 void* allocate(std::size_t size) {
     count.fetch_add(1, std::memory_order_relaxed);
+    ++thread_count;
     return std::malloc(size == 0 ? 1 : size);
 }
 
 void* allocate(std::size_t size, std::align_val_t align) {
     count.fetch_add(1, std::memory_order_relaxed);
+    ++thread_count;
     const auto a = static_cast<std::size_t>(align);
     return std::aligned_alloc(a, (size + a - 1) / a * a);
 }
@@ -26,6 +29,10 @@ void* allocate(std::size_t size, std::align_val_t align) {
 
 std::uint64_t tcpchat::bench::allocations() noexcept {
     return count.load(std::memory_order_relaxed);
+}
+
+std::uint64_t tcpchat::bench::thread_allocations() noexcept {
+    return thread_count;
 }
 
 void* operator new(std::size_t size) {

@@ -10,4 +10,7 @@ namespace tcpchat::bench {
 // Calls of any global operator new so far (all threads).
 [[nodiscard]] std::uint64_t allocations() noexcept;
 
+// The same, made by the calling thread only.
+[[nodiscard]] std::uint64_t thread_allocations() noexcept;
+
 } // namespace tcpchat::bench

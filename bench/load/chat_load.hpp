@@ -1,18 +1,20 @@
-// The chat load (spec §5.5-§5.7): pairs of peers over loopback, the initiator connecting to the
-// waiting peer and sending CHAT, then text lines ping-ponging in turns; one round trip is a line
-// there and a line back. Every byte is encoded and decoded by the codec. One ChatWorker per
-// thread, each with its own io_context and pairs.
+// The chat load (spec §5.5-§5.7): pairs of peers over loopback, each pair a WaitMode and an
+// Initiator of the transport, so the chat runs through the same tcpchat::PeerLink that
+// tcp-chat-client chats through. The initiator connects and sends CHAT, then text lines
+// ping-pong in turns: one round trip is a line there and a line back, the waiting side answering
+// each on_text with send_text. One ChatWorker per thread, each with its own io_context and pairs.
 #pragma once
 
 #include "budget.hpp"
 #include "options.hpp"
 #include "results.hpp"
-#include "tcpchat/message.hpp"
+#include "steady_allocations.hpp"
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <cstddef>
 #include <memory>
+#include <string>
 #include <vector>
 
 namespace tcpchat::load {
@@ -30,17 +32,13 @@ class ChatWorker {
     [[nodiscard]] Results results();
 
     struct Pair;
-    struct Peer;
 
   private:
     void start(Pair& p);
-    void read(Pair& p, Peer& peer);
-    void on_message(Pair& p, Peer& peer, const Message& m);
-    void send(Pair& p, Peer& peer, const Message& m);
-    void flush(Pair& p, Peer& peer);
     void ping(Pair& p);
+    void answered(Pair& p);
     void fail(Pair& p, ErrorKind kind, std::string text);
-    void close(Peer& peer);
+    void ended(Pair& p);
     void watch();
 
     const LoadOptions& options_;
@@ -48,7 +46,8 @@ class ChatWorker {
     boost::asio::io_context io_;
     boost::asio::steady_timer watchdog_;
     std::vector<std::unique_ptr<Pair>> pairs_;
-    std::size_t open_peers_ = 0;
+    std::size_t open_pairs_ = 0;
+    SteadyAllocations allocations_;
 };
 
 } // namespace tcpchat::load

@@ -125,10 +125,12 @@ int main(int argc, char** argv) {
     app.add_option("--server", servers,
                    "the server, HOST:PORT or [IPv6]:PORT; loopback only. Repeat it to spread the "
                    "connections over several servers (connection i goes to server i mod N)");
-    app.add_option("--mode", options.mode,
-                   "register, bridge (each clientID registered once first), mixed (REGISTER and "
-                   "BRIDGE in turn), chat (peer pairs, no server) or chat-raw (the same ping-pong "
-                   "over plain POSIX sockets, without the codec or Asio)")
+    app.add_option(
+           "--mode", options.mode,
+           "register, bridge (each clientID registered once first), mixed (REGISTER and "
+           "BRIDGE in turn), chat (peer pairs chatting through the transport's PeerLink, no "
+           "server) or chat-raw (the same ping-pong "
+           "over plain POSIX sockets, without the codec or Asio)")
         ->transform(
             CLI::CheckedTransformer(std::map<std::string, Mode>{{"register", Mode::register_only},
                                                                 {"bridge", Mode::bridge_only},

@@ -12,6 +12,7 @@
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <unistd.h>
+#include <utility>
 
 namespace tcpchat::load {
 
@@ -50,13 +51,15 @@ struct RawChatWorker::Pair {
     End initiator;
     bool open = false;
     bool busy = false;
+    bool answered = false; // a round trip has completed
     clock::time_point started;
     Results results;
 };
 
 RawChatWorker::RawChatWorker(const LoadOptions& options, Budget& budget, std::size_t /*first_pair*/,
                              std::size_t pairs)
-    : options_(options), budget_(budget), epoll_(::epoll_create1(EPOLL_CLOEXEC)) {
+    : options_(options), budget_(budget), epoll_(::epoll_create1(EPOLL_CLOEXEC)),
+      allocations_(pairs) {
     for (std::size_t i = 0; i < pairs; ++i) {
         auto p = std::make_unique<Pair>();
         p->waiter.line = line_of(options.text_size, 'a');
@@ -80,11 +83,13 @@ Results RawChatWorker::results() {
     for (auto& p : pairs_) {
         all.merge(std::move(p->results));
     }
+    allocations_.report(all);
     return all;
 }
 
 // Listen, connect and accept with blocking calls (loopback: at once), then go non-blocking, with
-// TCP_NODELAY on the initiator as ChatWorker sets it.
+// TCP_NODELAY on the initiator (a ping-pong never waits for Nagle's algorithm either way: each line
+// goes out only once the previous one is answered, and so acknowledged).
 void RawChatWorker::start(Pair& p) {
     const bool v6 = options_.peer_host.is_v6();
     sockaddr_storage at{};
@@ -168,6 +173,7 @@ void RawChatWorker::run() {
 void RawChatWorker::ping(Pair& p) {
     if (!budget_.take()) {
         p.busy = false;
+        allocations_.stop();
         close(p);
         return;
     }
@@ -228,6 +234,7 @@ void RawChatWorker::on_readable(Pair& p, End& end) {
                 send(p, p.waiter); // its turn: answer
             } else {
                 p.results.record(clock::now() - p.started);
+                allocations_.round_trip(!std::exchange(p.answered, true));
                 ping(p);
             }
             if (!p.open) {
@@ -246,6 +253,7 @@ void RawChatWorker::fail(Pair& p, ErrorKind kind, const char* what) {
         return;
     }
     p.results.fail(kind, what);
+    allocations_.stop();
     p.busy = false;
     close(p);
 }

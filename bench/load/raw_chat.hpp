@@ -1,12 +1,14 @@
 // The chat load's floor (bench/README.md): the same ping-pong as ChatWorker (pairs of peers over
 // loopback, a line there and a line back per round trip, the same line sizes) over plain POSIX
 // sockets: non-blocking, one epoll loop per thread, lines found with memchr, no codec, no Asio.
-// What `--mode chat` costs above this is what the codec and the transport add to a chat turn.
+// What `--mode chat` costs above this is what the codec, Asio and tcpchat::PeerLink add to a
+// chat turn.
 #pragma once
 
 #include "budget.hpp"
 #include "options.hpp"
 #include "results.hpp"
+#include "steady_allocations.hpp"
 
 #include <cstddef>
 #include <memory>
@@ -42,6 +44,7 @@ class RawChatWorker {
     int epoll_ = -1;
     std::vector<std::unique_ptr<Pair>> pairs_;
     std::size_t open_pairs_ = 0;
+    SteadyAllocations allocations_;
 };
 
 } // namespace tcpchat::load

@@ -38,6 +38,10 @@ double rounded(double value, int digits) {
     return std::round(value * scale) / scale;
 }
 
+double allocations_per_round_trip(const Results& r) {
+    return double(r.steady_allocations) / double(r.steady_round_trips);
+}
+
 } // namespace
 
 void Results::record(std::chrono::steady_clock::duration latency) {
@@ -62,6 +66,8 @@ void Results::merge(Results&& other) {
     if (first_error.empty()) {
         first_error = std::move(other.first_error);
     }
+    steady_allocations += other.steady_allocations;
+    steady_round_trips += other.steady_round_trips;
 }
 
 std::uint64_t Results::error_count() const noexcept {
@@ -90,6 +96,12 @@ void print_text(const RunInfo& info, Results& results) {
         }
     }
     std::printf("\n");
+    if (results.steady_round_trips != 0) {
+        std::printf("  allocs    %.3f per round trip, steady state (%llu over %llu)\n",
+                    allocations_per_round_trip(results),
+                    static_cast<unsigned long long>(results.steady_allocations),
+                    static_cast<unsigned long long>(results.steady_round_trips));
+    }
     if (!results.first_error.empty()) {
         std::printf("  first error: %s\n", results.first_error.c_str());
     }
@@ -114,6 +126,9 @@ void print_json(const RunInfo& info, Results& results) {
         j[std::string("errors_") + error_names[i]] = results.errors[i];
     }
     j["first_error"] = results.first_error;
+    if (results.steady_round_trips != 0) {
+        j["allocs_per_round_trip"] = rounded(allocations_per_round_trip(results), 3);
+    }
     // An error's text can quote a peer's bytes: invalid UTF-8 becomes U+FFFD.
     std::printf("%s\n",
                 j.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace).c_str());

@@ -24,6 +24,9 @@ struct Results {
     std::vector<std::uint64_t> latencies_ns; // one per completed request or round trip
     std::array<std::uint64_t, error_kinds> errors{};
     std::string first_error; // the first error's text, for the report
+    // Chat modes: heap allocations in the steady state, and the round trips they were made over.
+    std::uint64_t steady_allocations = 0;
+    std::uint64_t steady_round_trips = 0;
 
     void record(std::chrono::steady_clock::duration latency);
     void fail(ErrorKind kind, std::string text);

@@ -53,7 +53,9 @@ ContactRecord address_only(const tcp::socket& socket) {
 } // namespace
 
 std::error_code check_text(std::string_view text, const Limits& limits) {
-    std::string scratch;
+    // The client checks every line it sends: the scratch buffer keeps its capacity.
+    thread_local std::string scratch;
+    scratch.clear();
     return encode(Text{text}, scratch, limits);
 }
 
@@ -66,7 +68,12 @@ PeerLink::PeerLink(tcp::socket socket, ContactRecord peer, StreamDecoder decoder
       hold_(socket_.get_executor()), peer_(std::move(peer)), remote_(remote_text(socket_)),
       decoder_(std::move(decoder)), unread_(std::move(unread)), first_turn_(std::move(first_turn)),
       options_(std::move(options)),
-      framing_(options_.framing.value_or(first_turn_ ? first_framing : Framing::crlf)) {}
+      framing_(options_.framing.value_or(first_turn_ ? first_framing : Framing::crlf)) {
+    // Non-blocking for the writes tried at once; the asynchronous operations work either way.
+    boost::system::error_code ec;
+    socket_.non_blocking(true, ec);
+    write_at_once_ = !ec;
+}
 
 PeerLink::~PeerLink() {
     close_now(socket_);
@@ -91,11 +98,10 @@ std::error_code PeerLink::send_text(std::string_view text) {
     if (state_ != State::open) {
         return std::make_error_code(std::errc::not_connected);
     }
-    std::string bytes;
-    if (const auto error = encode_turn(Text{text}, framing_, bytes, options_.decoding.limits)) {
+    // encode_turn() appends, or leaves out_ as it was when it refuses the text.
+    if (const auto error = encode_turn(Text{text}, framing_, out_, options_.decoding.limits)) {
         return error;
     }
-    queue_.push_back(std::move(bytes));
     write_next();
     return {};
 }
@@ -110,9 +116,7 @@ void PeerLink::leave(ChatEnded report) {
     }
     state_ = State::quitting;
     report_ = std::move(report);
-    std::string bytes;
-    (void)encode_turn(Quit{}, framing_, bytes); // the QUIT this peer understands (§5.7)
-    queue_.push_back(std::move(bytes));
+    (void)encode_turn(Quit{}, framing_, out_); // the QUIT this peer understands (§5.7)
     quit_queued_ = true;
     write_next();
 }
@@ -125,7 +129,7 @@ void PeerLink::close() {
     linger_.cancel();
     pause_.cancel();
     hold_.cancel();
-    queue_.clear();
+    out_.clear();
     close_now(socket_);
 }
 
@@ -134,27 +138,31 @@ std::string PeerLink::who() const {
 }
 
 void PeerLink::read() {
-    socket_.async_read_some(asio::buffer(chunk_), [self = shared_from_this()](
-                                                      boost::system::error_code ec, std::size_t n) {
-        if (self->state_ == State::ended) {
-            return;
-        }
-        self->consume(std::string_view(self->chunk_.data(), n));
-        if (self->state_ == State::ended) {
-            return;
-        }
-        self->arm_pause();
-        if (ec == asio::error::eof) {
-            self->end_of_stream();
-        } else if (ec && self->state_ == State::quitting) {
-            self->end_quitting();
-        } else if (ec) {
-            self->end(ChatEnd::broken, ec,
-                      "connection to " + self->who() + " lost: " + ec.message());
-        } else {
-            self->read();
-        }
-    });
+    // Asio 1.74 tries every read at once before it waits (a recvfrom that fails with EAGAIN in a
+    // ping-pong); async_wait(wait_read) would cost an epoll_ctl instead, no fewer calls.
+    socket_.async_read_some(
+        asio::buffer(chunk_),
+        with_memory(read_memory_,
+                    [self = shared_from_this()](boost::system::error_code ec, std::size_t n) {
+                        if (self->state_ == State::ended) {
+                            return;
+                        }
+                        self->consume(std::string_view(self->chunk_.data(), n));
+                        if (self->state_ == State::ended) {
+                            return;
+                        }
+                        self->arm_pause();
+                        if (ec == asio::error::eof) {
+                            self->end_of_stream();
+                        } else if (ec && self->state_ == State::quitting) {
+                            self->end_quitting();
+                        } else if (ec) {
+                            self->end(ChatEnd::broken, ec,
+                                      "connection to " + self->who() + " lost: " + ec.message());
+                        } else {
+                            self->read();
+                        }
+                    }));
 }
 
 void PeerLink::consume(std::string_view data) {
@@ -198,18 +206,25 @@ void PeerLink::turn_text(std::string_view text, Framing framing) {
     }
 }
 
-// Bytes of an unfinished turn wait for more, or for a pause to end the turn (spec §5.6).
+// Bytes of an unfinished turn wait for more, or for a pause to end the turn (spec §5.6). Whole
+// lines leave the decoder idle: then the timer is not touched, unless it was armed.
 void PeerLink::arm_pause() {
     if (decoder_.idle() || state_ != State::open) {
-        pause_.cancel();
+        if (pause_armed_) {
+            pause_armed_ = false;
+            pause_.cancel();
+        }
         return;
     }
+    pause_armed_ = true;
     pause_.expires_after(options_.turn_pause);
-    pause_.async_wait([self = shared_from_this()](boost::system::error_code ec) {
-        if (!ec) {
-            self->paused();
-        }
-    });
+    pause_.async_wait(
+        with_memory(pause_memory_, [self = shared_from_this()](boost::system::error_code ec) {
+            if (!ec) {
+                self->pause_armed_ = false;
+                self->paused();
+            }
+        }));
 }
 
 void PeerLink::paused() {
@@ -256,15 +271,40 @@ void PeerLink::hold_writes(std::chrono::milliseconds gap) {
     });
 }
 
+// Writes what is queued, in order, so the bytes of two turns never interleave: at once while the
+// socket takes it all, otherwise the rest in one asynchronous write, behind which later turns wait
+// in out_. A failed write is reported by the asynchronous write, never from inside send_text() or
+// quit(), whose caller may be in on_text.
 void PeerLink::write_next() {
-    if (writing_ || held_ || queue_.empty() || state_ == State::ended) {
+    if (writing_ || held_ || state_ == State::ended) {
         return;
     }
+    if (!out_.empty()) {
+        std::size_t written = 0;
+        if (write_at_once_) {
+            boost::system::error_code ec;
+            written = socket_.write_some(asio::buffer(out_), ec);
+        }
+        if (written < out_.size()) {
+            std::swap(sending_, out_); // out_ is now empty, with sending_'s old capacity
+            sending_.erase(0, written);
+            write_rest();
+            return;
+        }
+        out_.clear();
+    }
+    if (quit_queued_) {
+        after_quit_written();
+    }
+}
+
+void PeerLink::write_rest() {
     writing_ = true;
-    // One write at a time, each a whole encoded line: bytes of two lines never interleave.
-    asio::async_write(socket_, asio::buffer(queue_.front()),
-                      [self = shared_from_this()](boost::system::error_code ec, std::size_t) {
+    asio::async_write(socket_, asio::buffer(sending_),
+                      with_memory(write_memory_, [self = shared_from_this()](
+                                                     boost::system::error_code ec, std::size_t) {
                           self->writing_ = false;
+                          self->sending_.clear();
                           if (self->state_ == State::ended) {
                               return;
                           }
@@ -277,16 +317,12 @@ void PeerLink::write_next() {
                                         "connection to " + self->who() + " lost: " + ec.message());
                               return;
                           }
-                          self->queue_.pop_front();
-                          if (self->queue_.empty() && self->quit_queued_) {
-                              self->after_quit_written();
-                              return;
-                          }
                           self->write_next();
-                      });
+                      }));
 }
 
 void PeerLink::after_quit_written() {
+    quit_queued_ = false;
     // Half-close, then read and drop until the peer closes: closing with its bytes unread could
     // reset the connection and destroy our QUIT before the peer reads it (spec §4.1 "Closing").
     boost::system::error_code ignored;
@@ -312,7 +348,7 @@ void PeerLink::end(ChatEnd how, std::error_code code, std::string message) {
     linger_.cancel();
     pause_.cancel();
     hold_.cancel();
-    queue_.clear();
+    out_.clear();
     close_now(socket_);
     auto on_end = std::move(events_.on_end);
     events_.on_end = nullptr;

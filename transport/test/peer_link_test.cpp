@@ -338,6 +338,34 @@ TEST_F(PeerLinkTest, ResetIsABrokenConnection) {
         << recorder.ended->message;
 }
 
+// A line goes out from inside send_text() while the socket takes it, without waiting for the
+// io_context: nothing runs it here, yet the peer reads the line.
+TEST_F(PeerLinkTest, SendTextWritesAtOnce) {
+    auto link = open_to_fake();
+    ASSERT_TRUE(link);
+    settle(io); // the gap after CHAT (0 ms here) is over
+    ASSERT_FALSE(link->send_text("now"));
+    EXPECT_EQ(fake_read(peer, 5), "now\r\n");
+    link->quit();
+    EXPECT_EQ(fake_read(peer, 8), "QUIT\r\n\r\n");
+}
+
+// A write that fails at once is reported from the executor, never from inside send_text(): its
+// caller may be in on_text, in the middle of its own bookkeeping.
+TEST_F(PeerLinkTest, WriteToAResetPeerIsReportedLater) {
+    auto link = open_to_fake();
+    ASSERT_TRUE(link);
+    settle(io); // the gap after CHAT (0 ms here) is over
+    fake_reset(peer);
+    // The reset is in before the write: loopback delivers it in the peer's close.
+    ASSERT_FALSE(link->send_text("into the void"));
+    ASSERT_FALSE(link->send_text("and more"));
+    EXPECT_FALSE(recorder.ended.has_value());
+    ASSERT_TRUE(run_until(io, [&] { return recorder.ended.has_value(); }));
+    EXPECT_EQ(recorder.ended->how, ChatEnd::broken);
+    EXPECT_FALSE(link->open());
+}
+
 struct BrokenCase {
     const char* name;
     std::string bytes;
@@ -578,12 +606,17 @@ TEST_F(PeerLinkTest, TextTheCodecCannotSendIsRefusedAndNothingIsSent) {
     EXPECT_TRUE(link->open());
 }
 
+// Far more than the socket buffers hold (a loopback send buffer grows to 4 MiB), queued at once:
+// the socket takes the lines in pieces, what a write leaves over goes first, before the lines
+// behind it, and the bytes arrive line by line, whole.
 TEST_F(PeerLinkTest, WritesNeverInterleave) {
+    const int small = 2048; // the fake's receive window, inherited by the accepted connection
+    ASSERT_EQ(::setsockopt(listener.get(), SOL_SOCKET, SO_RCVBUF, &small, sizeof small), 0);
     auto link = open_to_fake();
     ASSERT_TRUE(link);
-    // Far more than the socket buffers hold, queued at once: the bytes arrive line by line, whole.
+    settle(io); // the gap after CHAT (0 ms here) is over
     std::string expected;
-    for (int i = 0; i < 300; ++i) {
+    for (int i = 0; i < 5000; ++i) {
         const std::string line = std::to_string(i) + ":" + std::string(1000, char('a' + i % 26));
         ASSERT_FALSE(link->send_text(line));
         expected += line + "\r\n";
@@ -594,7 +627,8 @@ TEST_F(PeerLinkTest, WritesNeverInterleave) {
         received = fake_read(peer, expected.size());
         done = true;
     });
-    run_until(io, [&] { return done.load(); });
+    run_until(
+        io, [&] { return done.load(); }, 30s);
     reader.join();
     EXPECT_EQ(received.size(), expected.size());
     EXPECT_TRUE(received == expected);

@@ -6,10 +6,15 @@
 // Turn-taking is the client's business (spec §10.4): PeerLink only guarantees that writes never
 // interleave and that QUIT can be sent at any time. Everything runs on the caller's executor and
 // is not thread-safe: use it from the executor's thread.
+//
+// A chat line costs no heap allocation once the link is warm: lines are encoded into one reused
+// buffer and written at once while the socket takes them (an asynchronous write only when it
+// does not), and the read and timer operations live in recycled handler memory.
 #pragma once
 
 #include "tcpchat/decode.hpp"
 #include "tcpchat/framing.hpp"
+#include "tcpchat/handler_memory.hpp"
 #include "tcpchat/message.hpp"
 #include "tcpchat/stream_decoder.hpp"
 
@@ -20,7 +25,6 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
-#include <deque>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -120,6 +124,7 @@ class PeerLink : public std::enable_shared_from_this<PeerLink> {
     void paused();
     void end_of_stream();
     void write_next();
+    void write_rest();
     void after_quit_written();
     void leave(ChatEnded report);
     void end_quitting();
@@ -140,10 +145,16 @@ class PeerLink : public std::enable_shared_from_this<PeerLink> {
     Events events_;
     ChatEnded report_; // what on_end says once a QUIT we sent is through
     State state_ = State::open;
-    std::deque<std::string> queue_; // encoded lines not yet written; front() is being written
+    std::string out_;     // encoded turns not yet written, in order
+    std::string sending_; // the bytes of the asynchronous write in flight
     bool writing_ = false;
     bool held_ = false;
-    bool quit_queued_ = false;
+    bool quit_queued_ = false;   // QUIT is in out_ or sending_, not yet through
+    bool write_at_once_ = false; // the socket is non-blocking: try each write before waiting
+    bool pause_armed_ = false;
+    HandlerMemory read_memory_;
+    HandlerMemory write_memory_;
+    HandlerMemory pause_memory_;
     std::array<char, 4096> chunk_{};
 };
 
