@@ -1,6 +1,6 @@
 // Heap allocations made by this process: the benchmark binary replaces the global operator new
 // (alloc_count.cpp) so each benchmark can report allocations per decoded message. The target is
-// zero once buffers are warm (issue: "zero heap allocations per decoded message").
+// zero once buffers are warm.
 #pragma once
 
 #include <cstdint>
