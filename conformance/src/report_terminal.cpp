@@ -45,8 +45,8 @@ void print_failure(std::ostream& out, const CaseResult& r, const Paint& paint) {
         return;
     }
     const std::size_t diff = first_difference(f.expected, f.actual);
-    out << "         expected: " << escape_bytes(f.expected) << "\n";
-    out << "           actual: " << escape_bytes(f.actual) << "\n";
+    out << "         expected: " << transcript::quote(f.expected) << "\n";
+    out << "           actual: " << transcript::quote(f.actual) << "\n";
     out << "                   " << std::string(escaped_width(f.expected, diff) + 1, ' ')
         << paint("33", "^") << " first difference at byte " << diff << "\n";
 }
