@@ -19,6 +19,8 @@ install(TARGETS tcpchat_codec tcpchat_transport EXPORT tcpchatTargets
         INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/codec/include/ ${PROJECT_SOURCE_DIR}/transport/include/
         DESTINATION ${CMAKE_INSTALL_INCLUDEDIR} FILES_MATCHING PATTERN "*.hpp")
+install(FILES ${PROJECT_BINARY_DIR}/codec/include/tcpchat/version.hpp
+        DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/tcpchat)
 
 # find_package(tcpchat 1.0 CONFIG): the exported targets, their dependencies, the version.
 set(tcpchat_cmake_dir ${CMAKE_INSTALL_LIBDIR}/cmake/tcpchat)
