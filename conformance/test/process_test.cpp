@@ -29,6 +29,16 @@ pid_t pid_in(const std::string& output) {
     return pid_t(std::stol(output.substr(output.find_first_of("0123456789"))));
 }
 
+// The pid the command printed on its first line.
+pid_t printed_pid(Process& p) {
+    std::string out;
+    for (auto until = Clock::now() + 10s;
+         out.find('\n') == std::string::npos && Clock::now() < until;) {
+        out += p.take_output();
+    }
+    return pid_in(out);
+}
+
 // The shell prints its pid (the group's id) and exits at once: once its end has been seen, the pid
 // is still held, as a zombie, until stop(); stop() then reaps it.
 TEST(Process, HoldsTheGroupIdUntilStopped) {
@@ -38,12 +48,7 @@ TEST(Process, HoldsTheGroupIdUntilStopped) {
     ASSERT_TRUE(st);
     EXPECT_TRUE(WIFEXITED(*st));
     EXPECT_EQ(WEXITSTATUS(*st), 3);
-    std::string out;
-    for (auto until = Clock::now() + 10s;
-         out.find('\n') == std::string::npos && Clock::now() < until;) {
-        out += p.take_output();
-    }
-    const pid_t leader = pid_in(out);
+    const pid_t leader = printed_pid(p);
     std::this_thread::sleep_for(100ms);
     EXPECT_EQ(state_of(leader), 'Z') << "the leader was reaped before its group was stopped";
     EXPECT_EQ(p.exit_status(), st);
@@ -57,12 +62,7 @@ TEST(Process, StopKillsWhatTheEndedLeaderLeftBehind) {
     Process p("sleep 60 & echo $!; exit 0");
     ASSERT_EQ(p.error(), "");
     ASSERT_TRUE(p.exit_status_within(10s));
-    std::string out;
-    for (auto until = Clock::now() + 10s;
-         out.find('\n') == std::string::npos && Clock::now() < until;) {
-        out += p.take_output();
-    }
-    const pid_t member = pid_in(out);
+    const pid_t member = printed_pid(p);
     ASSERT_NE(state_of(member), 0);
     p.stop();
     for (auto until = Clock::now() + 10s;
