@@ -1,5 +1,6 @@
 #include "process.hpp"
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <cerrno>
@@ -220,6 +221,20 @@ void GroupLeader::release() noexcept {
     }
     untrack_group(pid_);
     pid_ = -1;
+}
+
+Listener listener_of(std::uint16_t port, pid_t group) {
+    const auto listening = listening_sockets(port);
+    if (listening.empty()) {
+        return Listener::none;
+    }
+    const auto held = sockets_of_group(group);
+    for (const unsigned long inode : listening) {
+        if (std::find(held.begin(), held.end(), inode) == held.end()) {
+            return Listener::foreign;
+        }
+    }
+    return Listener::ours;
 }
 
 ChildEnvironment::ChildEnvironment(std::initializer_list<std::string_view> set) {

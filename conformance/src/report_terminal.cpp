@@ -127,7 +127,11 @@ void print_report(std::ostream& out, const std::vector<CaseResult>& results,
                 });
             }
             break;
-        case Verdict::passed: break;
+        case Verdict::passed:
+            if (!r.note.empty()) {
+                out << "      -> " << r.note << "\n"; // e.g. the port it was given was taken
+            }
+            break;
         }
     }
     if (!results.empty()) {

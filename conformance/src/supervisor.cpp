@@ -6,7 +6,6 @@
 #include "tcpchat/conformance.hpp"
 #include "tcpchat/encode.hpp"
 
-#include <algorithm>
 #include <memory>
 #include <string_view>
 #include <sys/socket.h>
@@ -61,25 +60,6 @@ std::optional<std::string> stopped_serving(const LiveOptions& o, int& probes) {
     return why;
 }
 
-// Who listens on the supervised server's port: the supervised process group alone, nobody, or
-// (also) another program. The runner picks a free port and releases it before the server binds
-// it, so another program (another run of `grade -j N`) can take it in between.
-enum class Listener { ours, none, foreign };
-
-Listener listener_on(std::uint16_t port, pid_t group) {
-    const auto listening = listening_sockets(port);
-    if (listening.empty()) {
-        return Listener::none;
-    }
-    const auto held = sockets_of_group(group);
-    for (const unsigned long inode : listening) {
-        if (std::find(held.begin(), held.end(), inode) == held.end()) {
-            return Listener::foreign; // connections to the port may reach it
-        }
-    }
-    return Listener::ours;
-}
-
 // The server started by --exec, on a fresh free port every time it starts.
 class Supervised {
   public:
@@ -117,7 +97,7 @@ class Supervised {
         if (auto st = process_->exit_status_within(r.passed ? 0ms : 200ms)) {
             return describe_exit(*st);
         }
-        if (listener_on(options_.server_port, process_->group()) != Listener::ours) {
+        if (listener_of(options_.server_port, process_->group()) != Listener::ours) {
             return "stopped accepting connections (still running, no longer listening)";
         }
         return r.passed ? std::nullopt : stopped_serving(options_, probes);
@@ -150,7 +130,7 @@ class Supervised {
         }
         const auto until = Clock::now() + options_.start_timeout;
         for (Listener who;
-             (who = listener_on(options_.server_port, process_->group())) != Listener::ours;) {
+             (who = listener_of(options_.server_port, process_->group())) != Listener::ours;) {
             // A server that finds its port taken may exit or keep trying: either way it is
             // not the one listening there, and the runner must not test the other one.
             if (who == Listener::foreign) {

@@ -36,6 +36,8 @@ class Terminal {
     // die even of SIGKILL within 2 s is left behind rather than hanging the runner.
     void stop();
 
+    // The client's process group; -1 once stopped.
+    [[nodiscard]] pid_t group() const noexcept { return leader_.group(); }
     [[nodiscard]] bool readable() const noexcept { return master_.valid() && !output_closed_; }
     [[nodiscard]] bool output_closed() const noexcept { return output_closed_; }
 
