@@ -83,7 +83,9 @@ class Supervised {
             taken += (taken.empty() ? "port " : ", then port ") + std::to_string(port) +
                      " was taken by another program";
             if (attempt == port_attempts) {
-                return taken + " " + std::to_string(port_attempts) + " times in a row";
+                return taken + ", " + std::to_string(port_attempts) +
+                       " times in a row (a server that leaves its process group, as a daemon "
+                       "does, is not seen listening)";
             }
         }
     }

@@ -199,6 +199,20 @@ TEST(SupervisedServer, APortTakenByAnotherProgramIsLeftToIt) {
     EXPECT_EQ(results[1].note, "");
 }
 
+// A server that leaves its process group (here by setsid, as a daemon does) cannot be told from
+// another program on its port: it is not judged, and the run says why. `timeout` ends the
+// servers the runner could not stop.
+TEST(SupervisedServer, AServerOutsideItsProcessGroupIsNotJudged) {
+    LiveOptions o = supervising("none");
+    o.exec = "setsid timeout 30 " + o.exec;
+    const auto results = run_suite(Mode::server, cases({"5.1-register"}), o);
+    ASSERT_EQ(results.size(), 1U);
+    ASSERT_TRUE(results[0].not_run) << explain(results[0]);
+    EXPECT_NE(results[0].not_run->find("was taken by another program, 5 times in a row"),
+              std::string::npos)
+        << *results[0].not_run;
+}
+
 TEST(SupervisedServer, AServerThatDoesNotStartLeavesEveryCaseNotRun) {
     LiveOptions o = options();
     o.exec = "echo cannot bind; exit 4";
