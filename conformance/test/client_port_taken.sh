@@ -1,10 +1,11 @@
 #!/bin/sh
 # client mode when another program takes the client's port: the runner chooses a free port for
 # the client under test and releases it before the client binds it. Here the first start of the
-# client's command hands the port to a listener of its own session (another program, as far as
-# the runner can tell), then starts tcp-chat-client, which cannot listen there. The runner must
-# not judge that listener or that client: it runs the case again on another port, where the
-# client passes, and says so. Usage: client_port_taken.sh CONFORMANCE CLIENT
+# client's command hands the port to a listener in a process group of its own (setsid: another
+# program, as far as the runner can tell), then starts tcp-chat-client, which cannot listen
+# there. The runner must not judge that listener or that client: it runs the case again on
+# another port, where the client passes, and says so. Usage: client_port_taken.sh CONFORMANCE
+# CLIENT
 set -eu
 conformance=$1
 client=$2
