@@ -102,7 +102,7 @@ std::optional<Failure> BlockMatch::verdict(std::size_t line, const Link& link) {
     }
     if (error_) {
         got_text += "decode error " + std::string(errc_name(error_->code)) + " at " +
-                    std::to_string(error_->offset) + " in " + escape_bytes(inbox) + "\n";
+                    std::to_string(error_->offset) + " in " + transcript::quote(inbox) + "\n";
     } else if (actual_.size() < expected_.size()) {
         got_text += link.eof ? "(connection closed)\n" : "(nothing more within the timeout)\n";
     }

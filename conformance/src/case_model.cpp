@@ -53,33 +53,42 @@ std::optional<std::string> resolve(const Template& t, const Bindings& b, std::st
     return out;
 }
 
-std::string to_source(const Template& t) {
+std::string quote(std::string_view bytes) {
+    // §T.7.1: every control byte and every byte of 0x80 or more as an escape, so that a quoted
+    // string is ASCII whatever it holds (a report stays valid UTF-8, a width is a byte count),
+    // and `$` before `{` as `\$`, so that it does not read back as a placeholder.
     static constexpr char hex[] = "0123456789ABCDEF";
+    std::string out = "\"";
+    for (std::size_t i = 0; i < bytes.size(); ++i) {
+        const auto c = static_cast<unsigned char>(bytes[i]);
+        switch (c) {
+        case '\r': out += "\\r"; break;
+        case '\n': out += "\\n"; break;
+        case '\t': out += "\\t"; break;
+        case '\\': out += "\\\\"; break;
+        case '"': out += "\\\""; break;
+        case '$': out += (i + 1 < bytes.size() && bytes[i + 1] == '{') ? "\\$" : "$"; break;
+        default:
+            if (c < 0x20 || c >= 0x7F) {
+                out += "\\x";
+                out += hex[c >> 4];
+                out += hex[c & 0xF];
+            } else {
+                out += char(c);
+            }
+        }
+    }
+    return out + "\"";
+}
+
+std::string to_source(const Template& t) {
     std::string out = "\"";
     for (const auto& part : t.parts) {
         if (const auto* p = std::get_if<Placeholder>(&part)) {
             out += "${" + p->key() + "}";
-            continue;
-        }
-        const std::string& s = std::get<std::string>(part);
-        for (std::size_t i = 0; i < s.size(); ++i) {
-            const auto c = static_cast<unsigned char>(s[i]);
-            switch (c) {
-            case '\r': out += "\\r"; break;
-            case '\n': out += "\\n"; break;
-            case '\t': out += "\\t"; break;
-            case '\\': out += "\\\\"; break;
-            case '"': out += "\\\""; break;
-            case '$': out += (i + 1 < s.size() && s[i + 1] == '{') ? "\\$" : "$"; break;
-            default:
-                if (c < 0x20 || c == 0x7F) {
-                    out += "\\x";
-                    out += hex[c >> 4];
-                    out += hex[c & 0xF];
-                } else {
-                    out += char(c);
-                }
-            }
+        } else {
+            const std::string quoted = quote(std::get<std::string>(part));
+            out.append(quoted, 1, quoted.size() - 2);
         }
     }
     return out + "\"";

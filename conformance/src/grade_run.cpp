@@ -234,15 +234,19 @@ std::vector<Run> run_all(const List& list, const Options& o, std::ostream& progr
             ++running;
             show("");
         }
-        int status = 0;
-        const pid_t pid = ::waitpid(-1, &status, WNOHANG);
-        if (pid > 0) {
+        // A run that ended is seen before it is reaped, so that its group id, still held by the
+        // zombie, cannot have gone to another process when what it left behind is killed.
+        siginfo_t ended{};
+        if (::waitid(P_ALL, 0, &ended, WEXITED | WNOHANG | WNOWAIT) == 0 && ended.si_pid > 0) {
+            const pid_t pid = ended.si_pid;
+            ::kill(-pid, SIGKILL); // whatever the runner left behind in its group
+            int status = 0;
+            ::waitpid(pid, &status, 0);
             for (Job& j : jobs) {
                 if (j.pid != pid) {
                     continue;
                 }
                 j.pid = -1;
-                ::kill(-pid, SIGKILL); // whatever the runner left behind in its group
                 finish(j, status, o);
                 --running;
                 ++done;

@@ -22,6 +22,18 @@ using namespace std::chrono_literals;
 
 namespace {
 
+std::string taken_text(std::uint16_t port) {
+    return "port " + std::to_string(port) + " (the client's {port}) was taken by another program";
+}
+
+// Whether some actor of the case connects to `actor` (so that it listens on its port).
+bool listens(const Case& c, const std::string& actor) {
+    return std::any_of(c.steps.begin(), c.steps.end(), [&](const tt::Step& s) {
+        const auto* x = std::get_if<tt::Connect>(&s.action);
+        return x != nullptr && x->to == actor;
+    });
+}
+
 class Engine {
   public:
     Engine(const Case& c, const LiveOptions& o, Mode mode)
@@ -31,6 +43,9 @@ class Engine {
     ~Engine() { terminal_.stop(); }
 
     CaseResult run();
+    // Whether the port given to the client under test was taken by another program, so that
+    // the case judged that program, or nothing, instead of the client (see listener_of()).
+    [[nodiscard]] const std::string& port_taken() const noexcept { return port_taken_; }
 
   private:
     bool under_test(const std::string& actor) const {
@@ -63,6 +78,7 @@ class Engine {
     tt::Bindings& bindings_ = fixture_.bindings;
     std::map<std::string, Link> links_; // by pair_key
     Terminal terminal_;
+    std::string port_taken_; // what happened to the port, when it was taken
 };
 
 std::optional<std::string> Engine::resolve(const tt::Template& t, std::size_t line,
@@ -132,10 +148,21 @@ std::optional<Failure> Engine::do_connect(const tt::Step& s, const tt::Connect& 
         }
         const auto until = deadline();
         while (true) {
-            link.fd = connect_to(
-                to, fixture_.source_of.contains(c.from) ? fixture_.source_of[c.from] : "", until,
-                error);
-            // A client under test may not be listening yet: retry until the deadline (§T.9.3).
+            // A client under test may not be listening yet: wait until it is, up to the deadline
+            // (§T.9.3); a listener of another program on its port is not the client.
+            const Listener who =
+                mode_ == Mode::server ? Listener::ours : listener_of(to.port, terminal_.group());
+            if (who == Listener::foreign) {
+                port_taken_ = taken_text(to.port);
+                return Failure{s.line, port_taken_, {}, {}, false};
+            }
+            if (who == Listener::ours) {
+                link.fd = connect_to(
+                    to, fixture_.source_of.contains(c.from) ? fixture_.source_of[c.from] : "",
+                    until, error);
+            } else {
+                error = "the client does not listen on port " + std::to_string(to.port);
+            }
             if (link.fd.valid() || mode_ == Mode::server || Clock::now() >= until) {
                 break;
             }
@@ -416,6 +443,12 @@ CaseResult Engine::run() {
         }
     }
     if (mode_ == Mode::client) {
+        // A client that could not listen on its port fails before anyone connects to it.
+        const auto port = std::uint16_t(std::stoi(bindings_[case_.client + ".port"]));
+        if (result.failure && port_taken_.empty() && listens(case_, case_.client) &&
+            listener_of(port, terminal_.group()) == Listener::foreign) {
+            port_taken_ = taken_text(port);
+        }
         terminal_.reap();
         const std::optional<int> ended = terminal_.wait_status;
         terminal_.stop();
@@ -452,8 +485,27 @@ CaseResult run_server(const Case& c, const LiveOptions& options) {
 }
 
 CaseResult run_client(const Case& c, const LiveOptions& options) {
-    Engine engine(c, options, Mode::client);
-    return engine.run();
+    // The client's port is chosen free and released before the client binds it: when another
+    // program takes it meanwhile, the case runs again on another port (port_attempts in all).
+    constexpr int port_attempts = 5;
+    std::string taken;
+    for (int attempt = 1;; ++attempt) {
+        Engine engine(c, options, Mode::client);
+        CaseResult r = engine.run();
+        if (!engine.port_taken().empty()) {
+            taken += (taken.empty() ? "" : ", then ") + engine.port_taken();
+        }
+        if (engine.port_taken().empty() || attempt == port_attempts) {
+            if (!taken.empty()) {
+                r.note = taken +
+                         (engine.port_taken().empty()
+                              ? "; the case ran again on another port"
+                              : ", " + std::to_string(port_attempts) + " times in a row") +
+                         (r.note.empty() ? "" : "; " + r.note);
+            }
+            return r;
+        }
+    }
 }
 
 } // namespace tcpchat::conformance

@@ -2,33 +2,6 @@
 
 namespace tcpchat::conformance {
 
-namespace {
-constexpr char hex[] = "0123456789ABCDEF";
-} // namespace
-
-std::string escape_bytes(std::string_view bytes) {
-    std::string out = "\"";
-    for (const char c : bytes) {
-        const auto u = static_cast<unsigned char>(c);
-        switch (c) {
-        case '\r': out += "\\r"; break;
-        case '\n': out += "\\n"; break;
-        case '\t': out += "\\t"; break;
-        case '\\': out += "\\\\"; break;
-        case '"': out += "\\\""; break;
-        default:
-            if (u < 0x20 || u >= 0x7F) {
-                out += "\\x";
-                out += hex[u >> 4];
-                out += hex[u & 0xF];
-            } else {
-                out += c;
-            }
-        }
-    }
-    return out + "\"";
-}
-
 Verdict verdict(const CaseResult& r) noexcept {
     if (r.not_run) {
         return Verdict::not_run;
@@ -104,11 +77,13 @@ std::size_t first_difference(std::string_view expected, std::string_view actual)
 }
 
 std::size_t escaped_width(std::string_view bytes, std::size_t n) {
-    return escape_bytes(bytes.substr(0, n)).size() - 2;
+    // A byte's escape depends on the byte after it (`$` before `{`), so the prefix is measured
+    // as the whole less the rest, not quoted on its own.
+    return transcript::quote(bytes).size() - transcript::quote(bytes.substr(n)).size();
 }
 
 std::string shown(const Failure& f, const std::string& s) {
-    return f.bytes ? escape_bytes(s) : s;
+    return f.bytes ? transcript::quote(s) : s;
 }
 
 } // namespace tcpchat::conformance

@@ -42,7 +42,7 @@ struct Tally {
 
 // The index of the first byte where the two differ (the shorter one's size if one is a prefix).
 [[nodiscard]] std::size_t first_difference(std::string_view expected, std::string_view actual);
-// The width of bytes[0, n) in escape_bytes's form, without the opening quote.
+// The width of bytes[0, n) in transcript::quote's form, without the opening quote.
 [[nodiscard]] std::size_t escaped_width(std::string_view bytes, std::size_t n);
 // A failure's expected or actual as shown: escaped when they are bytes.
 [[nodiscard]] std::string shown(const Failure& f, const std::string& s);

@@ -1,7 +1,9 @@
 #include "process.hpp"
 
+#include <algorithm>
 #include <array>
 #include <atomic>
+#include <cerrno>
 #include <csignal>
 #include <cstdio>
 #include <cstring>
@@ -111,8 +113,12 @@ void stop_groups_on_signal() noexcept {
     ::signal(SIGTERM, stop_groups_and_exit);
 }
 
-bool group_alive(pid_t group) {
-    // Zombies do not count: whoever adopted them may never reap them (a container's init).
+namespace {
+
+// The pids of the live processes of a group, as /proc lists them. Zombies do not count: they hold
+// nothing, and whoever adopted them may never reap them (a container's init).
+std::vector<std::string> members_of(pid_t group) {
+    std::vector<std::string> out;
     std::error_code ec;
     for (const auto& entry : std::filesystem::directory_iterator("/proc", ec)) {
         const std::string name = entry.path().filename();
@@ -130,10 +136,105 @@ bool group_alive(pid_t group) {
         if (close != std::string::npos &&
             std::sscanf(line.c_str() + close + 1, " %c %ld %ld", &state, &ppid, &pgrp) == 3 &&
             pgrp == group && state != 'Z') {
-            return true;
+            out.push_back(name);
         }
     }
-    return false;
+    return out;
+}
+
+} // namespace
+
+bool group_alive(pid_t group) {
+    return !members_of(group).empty();
+}
+
+std::vector<unsigned long> sockets_of_group(pid_t group) {
+    std::vector<unsigned long> out;
+    for (const std::string& pid : members_of(group)) {
+        std::error_code ec;
+        for (const auto& fd : std::filesystem::directory_iterator("/proc/" + pid + "/fd", ec)) {
+            // A socket's link reads "socket:[INODE]".
+            const std::string target = std::filesystem::read_symlink(fd.path(), ec).string();
+            unsigned long inode = 0;
+            if (!ec && std::sscanf(target.c_str(), "socket:[%lu]", &inode) == 1) {
+                out.push_back(inode);
+            }
+        }
+    }
+    return out;
+}
+
+int wait_status_of(const siginfo_t& info) noexcept {
+    switch (info.si_code) {
+    case CLD_EXITED: return (info.si_status & 0xFF) << 8;
+    case CLD_DUMPED: return info.si_status | 0x80;
+    default: return info.si_status; // CLD_KILLED
+    }
+}
+
+void GroupLeader::adopt(pid_t pid) noexcept {
+    release();
+    pid_ = pid;
+    status_.reset();
+    track_group(pid);
+}
+
+std::optional<int> GroupLeader::exit_status() noexcept {
+    if (pid_ > 0 && !status_) {
+        siginfo_t info{};
+        if (::waitid(P_PID, id_t(pid_), &info, WEXITED | WNOHANG | WNOWAIT) == 0 &&
+            info.si_pid == pid_) {
+            status_ = wait_status_of(info);
+        }
+    }
+    return status_;
+}
+
+std::optional<int> GroupLeader::exit_status_within(std::chrono::milliseconds limit) {
+    const auto until = Clock::now() + limit;
+    while (!exit_status() && Clock::now() < until) {
+        std::this_thread::sleep_for(10ms);
+    }
+    return status_;
+}
+
+void GroupLeader::signal_group(int sig) const noexcept {
+    if (pid_ > 0) {
+        ::kill(-pid_, sig);
+    }
+}
+
+void GroupLeader::release() noexcept {
+    if (pid_ <= 0) {
+        return;
+    }
+    signal_group(SIGKILL);
+    const auto until = Clock::now() + 2000ms;
+    for (int st = 0; Clock::now() < until; std::this_thread::sleep_for(10ms)) {
+        const pid_t r = ::waitpid(pid_, &st, WNOHANG);
+        if (r == pid_ || (r < 0 && errno != EINTR)) {
+            if (r == pid_ && !status_) {
+                status_ = st;
+            }
+            break;
+        }
+    }
+    untrack_group(pid_);
+    pid_ = -1;
+}
+
+Listener listener_of(std::uint16_t port, pid_t group) {
+    const auto listening = listening_sockets(port);
+    if (listening.empty()) {
+        return Listener::none;
+    }
+    const auto held = sockets_of_group(group);
+    for (const unsigned long inode : listening) {
+        if (std::find(held.begin(), held.end(), inode) == held.end()) {
+            return Listener::foreign;
+        }
+    }
+    return Listener::ours;
 }
 
 ChildEnvironment::ChildEnvironment(std::initializer_list<std::string_view> set) {
@@ -187,8 +288,7 @@ Process::Process(const std::string& command) {
         ::_exit(127);
     }
     ::setpgid(pid, pid); // also here, so that stop() reaches the group even before the child ran
-    pid_ = pid;
-    track_group(pid);
+    leader_.adopt(pid);
     output_fd_ = std::move(read_end);
     reader_ = std::thread([this] { read_output(); });
 }
@@ -227,36 +327,16 @@ void Process::read_output() {
     }
 }
 
-std::optional<int> Process::exit_status() {
-    if (pid_ >= 0 && !status_) {
-        int st = 0;
-        if (::waitpid(pid_, &st, WNOHANG) == pid_) {
-            status_ = st;
-        }
-    }
-    return status_;
-}
-
-std::optional<int> Process::exit_status_within(std::chrono::milliseconds limit) {
-    const auto until = Clock::now() + limit;
-    while (!exit_status() && Clock::now() < until) {
-        std::this_thread::sleep_for(10ms);
-    }
-    return status_;
-}
-
 void Process::stop() {
-    if (pid_ >= 0 && !stopped_) {
+    if (leader_.started() && !stopped_) {
         stopped_ = true;
-        // The group, not only the shell: whatever the command started goes too. After the
-        // leader has ended its group id stays reserved as long as a member lives.
-        ::kill(-pid_, SIGTERM);
-        if (!exit_status_within(1000ms)) {
-            ::kill(-pid_, SIGKILL);
-            exit_status_within(2000ms);
+        // The group, not only the shell: whatever the command started goes too.
+        leader_.signal_group(SIGTERM);
+        if (!leader_.exit_status_within(1000ms)) {
+            leader_.signal_group(SIGKILL);
+            leader_.exit_status_within(2000ms);
         }
-        ::kill(-pid_, SIGKILL); // members that outlived the leader
-        untrack_group(pid_);
+        leader_.release(); // members that outlived the leader are killed, then it is reaped
     }
     // Let the reader take what was printed last, then end it (a process that left the group may
     // still hold the pipe: the reader does not wait for it).

@@ -6,12 +6,14 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstdint>
 #include <initializer_list>
 #include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <sys/types.h>
+#include <sys/wait.h>
 #include <thread>
 #include <utility>
 #include <vector>
@@ -31,6 +33,15 @@ fill_command(std::string command,
 
 // Whether a process of this process group still runs (zombies aside).
 [[nodiscard]] bool group_alive(pid_t group);
+// The inodes of the sockets that the processes of this group hold open (see listening_sockets()).
+[[nodiscard]] std::vector<unsigned long> sockets_of_group(pid_t group);
+
+// Who listens on a port given to an implementation under test: its process group alone, nobody,
+// or (also) another program. The runner picks a free port and releases it before the
+// implementation binds it, so another program (another run of `grade -j N`, another test) can
+// take it in between; connections to the port may then reach that program.
+enum class Listener { ours, none, foreign };
+[[nodiscard]] Listener listener_of(std::uint16_t port, pid_t group);
 
 // The process groups this runner started and has not stopped yet, so that a runner stopped by a
 // signal (Ctrl-C, or grade's time limit) takes them along instead of leaving them running.
@@ -42,6 +53,38 @@ void kill_tracked_groups() noexcept;
 // Installs, for SIGINT and SIGTERM, a handler that kills the tracked groups and then ends this
 // process by the same signal.
 void stop_groups_on_signal() noexcept;
+
+// waitid()'s report of a child's end as the status waitpid() would have given.
+[[nodiscard]] int wait_status_of(const siginfo_t& info) noexcept;
+
+// A child that leads its own process group. Its end is observed without reaping it (waitid with
+// WNOWAIT): an unreaped leader keeps its pid, and with it the group's id, from being given to a
+// new process, so that signalling the group never reaches a stranger; a reaped leader's group
+// id is free again as soon as the group empties. release() kills what is left of the group and
+// only then reaps the leader.
+class GroupLeader {
+  public:
+    GroupLeader() = default;
+    GroupLeader(const GroupLeader&) = delete;
+    GroupLeader& operator=(const GroupLeader&) = delete;
+    ~GroupLeader() { release(); }
+
+    // Takes charge of a child just forked into its own group (and tracks the group).
+    void adopt(pid_t pid) noexcept;
+    [[nodiscard]] bool started() const noexcept { return pid_ > 0; }
+    [[nodiscard]] pid_t group() const noexcept { return pid_; } // -1 once released
+    // The waitpid() status once the leader has ended; never blocks, never reaps.
+    [[nodiscard]] std::optional<int> exit_status() noexcept;
+    std::optional<int> exit_status_within(std::chrono::milliseconds limit);
+    // A signal to every process of the group; nothing once released.
+    void signal_group(int sig) const noexcept;
+    // SIGKILL to the group, then the leader reaped (waiting 2 s at most for it to end).
+    void release() noexcept;
+
+  private:
+    pid_t pid_ = -1;
+    std::optional<int> status_;
+};
 
 // The environment of a child process, built before fork(): after fork() a threaded process may
 // only make async-signal-safe calls. `set` entries ("NAME=value") replace inherited ones.
@@ -67,11 +110,17 @@ class Process {
     // Empty when the process was started; otherwise why not.
     [[nodiscard]] const std::string& error() const noexcept { return error_; }
     // The waitpid() status once the process has ended; never blocks.
-    [[nodiscard]] std::optional<int> exit_status();
+    [[nodiscard]] std::optional<int> exit_status() { return leader_.exit_status(); }
     // Waits up to `limit` for the process to end.
-    std::optional<int> exit_status_within(std::chrono::milliseconds limit);
-    // SIGTERM to the whole group, SIGKILL after 1 s; bounded (2 s more at most).
+    std::optional<int> exit_status_within(std::chrono::milliseconds limit) {
+        return leader_.exit_status_within(limit);
+    }
+    // SIGTERM to the whole group, SIGKILL after 1 s; bounded (2 s more at most). The group is
+    // signalled for as long as the shell is not reaped, so never a group that another process
+    // took the id of.
     void stop();
+    // Its process group's id; -1 once stopped.
+    [[nodiscard]] pid_t group() const noexcept { return leader_.group(); }
     // What it printed since the last call (at most the last 64 KiB of it).
     [[nodiscard]] std::string take_output();
 
@@ -79,8 +128,7 @@ class Process {
     void read_output();
     bool read_available(); // false once the pipe is closed
 
-    pid_t pid_ = -1;
-    std::optional<int> status_;
+    GroupLeader leader_;
     bool stopped_ = false;
     std::string error_;
     Fd output_fd_;

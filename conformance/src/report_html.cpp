@@ -18,7 +18,7 @@ std::string anchor(const Case& c) {
 
 // Escaped bytes with the byte at `at` (of the raw bytes) marked; past the end, a marked gap.
 std::string marked(std::string_view bytes, std::size_t at) {
-    const std::string all = escape_bytes(bytes);
+    const std::string all = transcript::quote(bytes);
     const std::size_t begin = escaped_width(bytes, at) + 1;
     const std::size_t end = at < bytes.size() ? escaped_width(bytes, at + 1) + 1 : begin;
     const std::string hit = end > begin ? all.substr(begin, end - begin) : "\xE2\x80\x8B";

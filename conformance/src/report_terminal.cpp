@@ -45,8 +45,8 @@ void print_failure(std::ostream& out, const CaseResult& r, const Paint& paint) {
         return;
     }
     const std::size_t diff = first_difference(f.expected, f.actual);
-    out << "         expected: " << escape_bytes(f.expected) << "\n";
-    out << "           actual: " << escape_bytes(f.actual) << "\n";
+    out << "         expected: " << transcript::quote(f.expected) << "\n";
+    out << "           actual: " << transcript::quote(f.actual) << "\n";
     out << "                   " << std::string(escaped_width(f.expected, diff) + 1, ' ')
         << paint("33", "^") << " first difference at byte " << diff << "\n";
 }
@@ -127,7 +127,11 @@ void print_report(std::ostream& out, const std::vector<CaseResult>& results,
                 });
             }
             break;
-        case Verdict::passed: break;
+        case Verdict::passed:
+            if (!r.note.empty()) {
+                out << "      -> " << r.note << "\n"; // e.g. the port it was given was taken
+            }
+            break;
         }
     }
     if (!results.empty()) {

@@ -246,9 +246,11 @@ bool wait_readable(int fd, Clock::time_point deadline) {
     }
 }
 
-bool is_listening(std::uint16_t port) {
-    // Lines as "  0: 0200007F:15B3 00000000:0000 0A ...": local address:port in hex, then the
-    // remote one, then the state (0A is LISTEN).
+std::vector<unsigned long> listening_sockets(std::uint16_t port) {
+    // Lines as "  0: 0200007F:15B3 00000000:0000 0A 00000000:00000000 00:00000000 00000000
+    // 1000 0 123456 ...": local address:port in hex, the remote one, the state (0A is LISTEN),
+    // queues, timer, retransmits, uid, timeout, then the socket's inode.
+    std::vector<unsigned long> out;
     for (const char* table : {"/proc/net/tcp", "/proc/net/tcp6"}) {
         std::ifstream in(table);
         std::string line;
@@ -257,17 +259,19 @@ bool is_listening(std::uint16_t port) {
             char local[64] = {};
             char remote[64] = {};
             unsigned state = 0;
-            if (std::sscanf(line.c_str(), "%*s %63s %63s %x", local, remote, &state) != 3 ||
+            unsigned long inode = 0;
+            if (std::sscanf(line.c_str(), "%*s %63s %63s %x %*s %*s %*s %*u %*u %lu", local, remote,
+                            &state, &inode) != 4 ||
                 state != 0x0A) {
                 continue;
             }
             const char* colon = std::strrchr(local, ':');
             if (colon != nullptr && std::strtoul(colon + 1, nullptr, 16) == port) {
-                return true;
+                out.push_back(inode);
             }
         }
     }
-    return false;
+    return out;
 }
 
 } // namespace tcpchat::conformance

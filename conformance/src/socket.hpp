@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace tcpchat::conformance {
 
@@ -57,9 +58,10 @@ struct Endpoint {
 // read them in time (a full send buffer must not hang the runner).
 bool write_all(int fd, std::string_view bytes, Clock::time_point deadline);
 
-// Whether a TCP socket of this machine listens on `port` (any address), as the kernel lists them
-// in /proc/net/tcp and /proc/net/tcp6. Unlike a connection, asking this disturbs no server.
-[[nodiscard]] bool is_listening(std::uint16_t port);
+// The inodes of the TCP sockets of this machine that listen on `port` (any address), as the
+// kernel lists them in /proc/net/tcp and /proc/net/tcp6; whose they are is in /proc/PID/fd.
+// Unlike a connection, asking this disturbs no server.
+[[nodiscard]] std::vector<unsigned long> listening_sockets(std::uint16_t port);
 
 // Waits until fd is readable or the deadline passes; true if readable.
 bool wait_readable(int fd, Clock::time_point deadline);

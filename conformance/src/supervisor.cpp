@@ -10,6 +10,7 @@
 #include <string_view>
 #include <sys/socket.h>
 #include <thread>
+#include <utility>
 
 namespace tcpchat::conformance {
 
@@ -64,9 +65,56 @@ class Supervised {
   public:
     explicit Supervised(LiveOptions& options) : options_(options) {}
 
-    // Starts the server and waits until it listens; the reason if it does not.
+    // Starts the server and waits until it listens; the reason if it does not. When another
+    // program takes the chosen port first, the server is stopped and started again on another
+    // port (port_attempts in all); the next case's note tells it.
     std::optional<std::string> start() {
+        std::string taken;
+        for (int attempt = 1;; ++attempt) {
+            auto why = start_once();
+            const std::uint16_t port = options_.server_port;
+            if (!port_taken_) {
+                if (!why && !taken.empty()) {
+                    note_ = taken + "; the server was started on port " + std::to_string(port) +
+                            " instead";
+                }
+                return why;
+            }
+            taken += (taken.empty() ? "port " : ", then port ") + std::to_string(port) +
+                     " was taken by another program";
+            if (attempt == port_attempts) {
+                return taken + ", " + std::to_string(port_attempts) +
+                       " times in a row (a server that leaves its process group, as a daemon "
+                       "does, is not seen listening)";
+            }
+        }
+    }
+
+    // What the next case's result notes about the server's start ("port ... was taken"), once.
+    std::string take_note() { return std::exchange(note_, {}); }
+
+    // Why the server stopped during the case that just ran, or nothing.
+    std::optional<std::string> stopped(const CaseResult& r, int& probes) {
+        // A server that dies at the end of a case may not be reaped yet.
+        if (auto st = process_->exit_status_within(r.passed ? 0ms : 200ms)) {
+            return describe_exit(*st);
+        }
+        if (listener_of(options_.server_port, process_->group()) != Listener::ours) {
+            return "stopped accepting connections (still running, no longer listening)";
+        }
+        return r.passed ? std::nullopt : stopped_serving(options_, probes);
+    }
+
+    std::string take_output() { return process_->take_output(); }
+    void stop() { process_.reset(); }
+
+  private:
+    static constexpr int port_attempts = 5;
+
+    // One start on a fresh free port; port_taken_ tells whether another program took it.
+    std::optional<std::string> start_once() {
         process_.reset();
+        port_taken_ = false;
         std::string error;
         {
             Fd probe = listen_on(options_.server_host, 0, error);
@@ -83,7 +131,15 @@ class Supervised {
             return "cannot start '" + command + "': " + process_->error();
         }
         const auto until = Clock::now() + options_.start_timeout;
-        while (!is_listening(options_.server_port)) {
+        for (Listener who;
+             (who = listener_of(options_.server_port, process_->group())) != Listener::ours;) {
+            // A server that finds its port taken may exit or keep trying: either way it is
+            // not the one listening there, and the runner must not test the other one.
+            if (who == Listener::foreign) {
+                port_taken_ = true;
+                process_.reset();
+                return std::nullopt;
+            }
             if (auto st = process_->exit_status()) {
                 return "'" + command + "' " + describe_exit(*st) + " before it listened" +
                        printed(process_->take_output());
@@ -101,22 +157,6 @@ class Supervised {
         return std::nullopt;
     }
 
-    // Why the server stopped during the case that just ran, or nothing.
-    std::optional<std::string> stopped(const CaseResult& r, int& probes) {
-        // A server that dies at the end of a case may not be reaped yet.
-        if (auto st = process_->exit_status_within(r.passed ? 0ms : 200ms)) {
-            return describe_exit(*st);
-        }
-        if (!is_listening(options_.server_port)) {
-            return "stopped accepting connections (still running, no longer listening)";
-        }
-        return r.passed ? std::nullopt : stopped_serving(options_, probes);
-    }
-
-    std::string take_output() { return process_->take_output(); }
-    void stop() { process_.reset(); }
-
-  private:
     static std::string printed(const std::string& output) {
         const std::string tail = last_lines(output, crash_lines);
         return tail.empty() ? "" : "; it printed:\n" + tail;
@@ -124,6 +164,8 @@ class Supervised {
 
     LiveOptions& options_;
     std::unique_ptr<Process> process_;
+    bool port_taken_ = false;
+    std::string note_;
 };
 
 CaseResult not_run(const Case& c, const std::string& why) {
@@ -164,6 +206,9 @@ std::vector<CaseResult> run_servers(const std::vector<const Case*>& cases, LiveO
         }
         CaseResult r = run_server(c, options);
         std::optional<std::string> why;
+        if (const std::string started = server.take_note(); !started.empty()) {
+            r.note = started;
+        }
         if (supervised) {
             why = server.stopped(r, probes);
             r.output = server.take_output();
@@ -179,7 +224,8 @@ std::vector<CaseResult> run_servers(const std::vector<const Case*>& cases, LiveO
                 if (auto again = server.start()) {
                     cut = "the server did not restart after " + c.name + ": " + *again;
                 } else {
-                    r.note = "the server was restarted";
+                    r.note +=
+                        (r.note.empty() ? "" : "; ") + std::string("the server was restarted");
                 }
             }
         }

@@ -36,8 +36,7 @@ std::optional<std::string> Terminal::start(const std::string& command) {
         ::execve(argv[0], argv.data(), env.get());
         ::_exit(127);
     }
-    pid_ = pid;
-    track_group(pid); // forkpty made the client a session and group leader
+    leader_.adopt(pid); // forkpty made the client a session and group leader
     master_ = Fd(master);
     // Non-blocking, so that typing into a terminal the client does not read cannot hang us.
     ::fcntl(master, F_SETFL, ::fcntl(master, F_GETFL) | O_NONBLOCK);
@@ -45,12 +44,11 @@ std::optional<std::string> Terminal::start(const std::string& command) {
 }
 
 void Terminal::reap() {
-    if (pid_ < 0 || status) {
+    if (status) {
         return;
     }
-    int st = 0;
-    if (::waitpid(pid_, &st, WNOHANG) == pid_) {
-        status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+    if (const auto st = leader_.exit_status()) {
+        status = WIFEXITED(*st) ? WEXITSTATUS(*st) : 128 + WTERMSIG(*st);
         wait_status = st;
     }
 }
@@ -124,27 +122,24 @@ bool Terminal::type(std::string_view text, Clock::time_point until) {
 }
 
 void Terminal::stop() {
-    if (pid_ >= 0 && !status) {
-        ::kill(-pid_, SIGTERM);
+    if (leader_.started() && !status) {
+        leader_.signal_group(SIGTERM);
         reap_within(1000ms);
         if (!status) {
             killed = true;
-            ::kill(-pid_, SIGKILL);
+            leader_.signal_group(SIGKILL);
             reap_within(2000ms);
         }
         // A member of the group that outlives the shell by a second ignored SIGTERM.
         const auto until = Clock::now() + 1000ms;
-        while (group_alive(pid_) && Clock::now() < until) {
+        while (group_alive(leader_.group()) && Clock::now() < until) {
             std::this_thread::sleep_for(10ms);
         }
-        if (group_alive(pid_)) {
+        if (group_alive(leader_.group())) {
             killed = true;
-            ::kill(-pid_, SIGKILL);
         }
     }
-    if (pid_ >= 0) {
-        untrack_group(pid_);
-    }
+    leader_.release(); // SIGKILL to what is left of the group, then the client is reaped
     master_.reset();
 }
 

@@ -119,11 +119,11 @@ std::string render(const Described& d) {
         out += ' ';
         out += name;
         out += '=';
-        out += needs_quotes(it->second) ? escape_bytes(it->second) : it->second;
+        out += needs_quotes(it->second) ? transcript::quote(it->second) : it->second;
     }
     if (d.text) {
         out += ' ';
-        out += escape_bytes(*d.text);
+        out += transcript::quote(*d.text);
     }
     return out;
 }

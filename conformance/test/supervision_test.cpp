@@ -8,8 +8,11 @@
 
 #include <chrono>
 #include <csignal>
+#include <cstdint>
+#include <cstdio>
 #include <fstream>
 #include <gtest/gtest.h>
+#include <memory>
 #include <string>
 #include <thread>
 #include <unistd.h>
@@ -152,6 +155,62 @@ TEST(SupervisedServer, FreshRestartsTheServerBeforeEveryCase) {
     EXPECT_TRUE(shared[1].passed) << explain(shared[1]);
     EXPECT_EQ(shared[1].output.find("request 1: served"), std::string::npos) << explain(shared[1]);
     EXPECT_NE(shared[1].output.find("request 2: served"), std::string::npos) << explain(shared[1]);
+}
+
+// Between the runner choosing a free port and the server binding it, another program (another
+// run of `grade -j N`) may take the port. Here the command's first start hands its port to the
+// test, which listens there with a server that misspells REGACK, and only then starts the right
+// server, which cannot bind: the runner must not take the other listener for its server, but
+// start the server again on another port and judge that one.
+TEST(SupervisedServer, APortTakenByAnotherProgramIsLeftToIt) {
+    const std::string handoff =
+        ::testing::TempDir() + "tcpchat-squat-" + std::to_string(::getpid()) + "-" + make_run_id();
+    LiveOptions o = supervising("none");
+    o.exec = "if [ ! -e " + handoff + ".port ]; then echo {port} > " + handoff + ".tmp && mv " +
+             handoff + ".tmp " + handoff + ".port; while [ ! -e " + handoff +
+             ".taken ]; do sleep 0.05; done; fi; exec " + o.exec;
+    std::unique_ptr<FlawedServer> squatter;
+    std::thread take([&] {
+        for (auto until = std::chrono::steady_clock::now() + 30s;
+             std::chrono::steady_clock::now() < until; std::this_thread::sleep_for(20ms)) {
+            std::ifstream in(handoff + ".port");
+            int port = 0;
+            if (in >> port) {
+                squatter = std::make_unique<FlawedServer>(Flaw::misspells_method, "127.0.0.1",
+                                                          std::uint16_t(port));
+                std::ofstream(handoff + ".taken") << "taken\n";
+                return;
+            }
+        }
+    });
+    const auto results = run_suite(Mode::server, cases({"5.1-register", "5.3-bridge-alone"}), o);
+    take.join();
+    std::remove((handoff + ".port").c_str());
+    std::remove((handoff + ".taken").c_str());
+    ASSERT_TRUE(squatter) << "the command did not hand its port over";
+    ASSERT_EQ(results.size(), 2U);
+    for (const CaseResult& r : results) {
+        EXPECT_TRUE(r.passed) << explain(r);
+        EXPECT_FALSE(r.crashed) << explain(r);
+    }
+    const std::string taken = "port " + std::to_string(squatter->port()) +
+                              " was taken by another program; the server was started on port ";
+    EXPECT_NE(results[0].note.find(taken), std::string::npos) << results[0].note;
+    EXPECT_EQ(results[1].note, "");
+}
+
+// A server that leaves its process group (here by setsid, as a daemon does) cannot be told from
+// another program on its port: it is not judged, and the run says why. `timeout` ends the
+// servers the runner could not stop.
+TEST(SupervisedServer, AServerOutsideItsProcessGroupIsNotJudged) {
+    LiveOptions o = supervising("none");
+    o.exec = "setsid timeout 30 " + o.exec;
+    const auto results = run_suite(Mode::server, cases({"5.1-register"}), o);
+    ASSERT_EQ(results.size(), 1U);
+    ASSERT_TRUE(results[0].not_run) << explain(results[0]);
+    EXPECT_NE(results[0].not_run->find("was taken by another program, 5 times in a row"),
+              std::string::npos)
+        << *results[0].not_run;
 }
 
 TEST(SupervisedServer, AServerThatDoesNotStartLeavesEveryCaseNotRun) {

@@ -3,6 +3,7 @@
 #include "tcpchat/transcript.hpp"
 
 #include <gtest/gtest.h>
+#include <optional>
 #include <ostream>
 #include <string>
 
@@ -114,6 +115,44 @@ INSTANTIATE_TEST_SUITE_P(
                     EscapeRow{R"("id ${A.id}!")", "id A-1!"}, EscapeRow{R"("${run}")", "r"},
                     EscapeRow{R"("ab"*3)", "ababab"}, EscapeRow{R"("a" "b"*2 "c")", "abbc"},
                     EscapeRow{"\"caf\xC3\xA9\"", "caf\xC3\xA9"}));
+
+// quote() is the one writer of transcript strings (reports, diagrams, the recorder): for every
+// byte value, alone and before `{` (where `$` would start a placeholder), the reader reads back
+// the very bytes, and what it wrote is printable ASCII.
+TEST(TranscriptReader, QuoteReadsBackEveryByte) {
+    auto read_back = [](const std::string& source) -> std::optional<Template> {
+        const auto p = parse_transcript(file(reg + "A -> server: " + source + "\n"));
+        if (!p) {
+            ADD_FAILURE() << source << ": " << p.error().message;
+            return std::nullopt;
+        }
+        return std::get<Send>(p.value().steps[2].action).bytes;
+    };
+    std::string every;
+    for (int b = 0; b < 256; ++b) {
+        const std::string bytes = {'<', char(b), '{', char(b), '>'};
+        every += bytes;
+        const std::string source = quote(bytes);
+        for (const char c : source) {
+            EXPECT_TRUE(c >= 0x20 && c < 0x7F) << "byte " << b << " in " << source;
+        }
+        const auto t = read_back(source);
+        ASSERT_TRUE(t) << "byte " << b;
+        EXPECT_EQ(t->parts, decltype(t->parts){bytes}) << "byte " << b << " as " << source;
+    }
+    const auto all = read_back(quote(every));
+    ASSERT_TRUE(all);
+    EXPECT_EQ(resolve(*all, {}), every);
+    // A template's own placeholders stay placeholders; a `$` before one stays a byte.
+    Template t;
+    t.append("cost $");
+    t.append(Placeholder{"A", "id"});
+    t.append("${run}\xFF");
+    EXPECT_EQ(to_source(t), R"("cost $${A.id}\${run}\xFF")");
+    const auto again = read_back(to_source(t));
+    ASSERT_TRUE(again);
+    EXPECT_EQ(*again, t);
+}
 
 struct ErrorRow {
     std::string name;

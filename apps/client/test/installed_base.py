@@ -62,6 +62,9 @@ class StandIn:
     def is_quit(self, data):
         return data == self.quit  # most recognise only their own QUIT, as one read
 
+    def send_turn(self, sock, text):
+        sock.sendall(self.turn(text))  # one send() per turn
+
     def opening(self, data):
         return None
 
@@ -100,7 +103,7 @@ class StandIn:
                         return
                     writing = False
                     continue
-                sock.sendall(self.turn(lines.pop(0)))
+                self.send_turn(sock, lines.pop(0))
                 writing = False
                 continue
             data = self.read(sock)
@@ -170,6 +173,21 @@ class NoHandshake(StandIn):
     quit = b"QUIT\r\n\r\n"
 
 
+class NoHandshakeSplit(NoHandshake):
+    """NoHandshake whose every turn reaches us in four segments 200 ms apart (Nagle's algorithm
+    holds back the rest of a send() until a delayed acknowledgement, up to 200 ms, spec §5.6):
+    each gap is shorter than TURN-PAUSE, the whole longer. As a waiter our client must take the
+    first line, and each later one, whole: the pause counts from the last byte, not the first."""
+
+    def send_turn(self, sock, text):
+        data = self.turn(text)
+        cuts = [len(data) * i // 4 for i in range(5)]
+        for i in range(4):
+            if i:
+                time.sleep(0.2)
+            sock.sendall(data[cuts[i]:cuts[i + 1]])
+
+
 class MessageFramed(StandIn):
     """No CHAT handshake; every turn is `CHAT\\r\\nMESSAGE:<text>\\r\\n\\r\\n`; ends with
     `QUIT\\r\\nGoodbye!\\r\\n\\r\\n` and recognises any read starting with QUIT; as a waiter, its
@@ -193,7 +211,8 @@ class MessageFramed(StandIn):
 
 
 STANDINS = {"anchored_chat": AnchoredChat, "drops_after_chat": DropsAfterChat,
-            "no_handshake": NoHandshake, "message_framed": MessageFramed}
+            "no_handshake": NoHandshake, "no_handshake_split": NoHandshakeSplit,
+            "message_framed": MessageFramed}
 
 
 # ---- our client, on a terminal or a pipe --------------------------------------------------------
@@ -274,7 +293,8 @@ def run(kind, role, quitter, on_terminal):
         # message-framed waiter needs to be told (spec §10.4).
         framing = "message" if kind == "message_framed" and role == "initiator" else "auto"
         expect_framing = {"anchored_chat": "bare", "drops_after_chat": "bare",
-                          "no_handshake": "bare", "message_framed": "message"}[kind]
+                          "no_handshake": "bare", "no_handshake_split": "bare",
+                          "message_framed": "message"}[kind]
         script = ""
         if not on_terminal:
             script = "/register\n/bridge\n" + ("/chat\n" if role == "initiator" else "")
@@ -368,7 +388,8 @@ def run(kind, role, quitter, on_terminal):
             problems.append("their user saw %r, expected %r" % (standin.shown, want_shown))
         if quitter == "ours":
             want_end = {"anchored_chat": "closed", "drops_after_chat": "quit",
-                        "no_handshake": "closed", "message_framed": "quit"}[kind]
+                        "no_handshake": "closed", "no_handshake_split": "closed",
+                        "message_framed": "quit"}[kind]
         else:
             want_end = "quit-sent"
         if standin.ended != want_end:
@@ -383,7 +404,7 @@ def run(kind, role, quitter, on_terminal):
 
 
 def matrix(kind):
-    roles = ["initiator", "waiter"] if kind != "no_handshake" else ["waiter"]
+    roles = ["waiter"] if kind.startswith("no_handshake") else ["initiator", "waiter"]
     return [(kind, role, quitter, terminal) for role in roles for quitter in ["ours", "theirs"]
             for terminal in [True, False]]
 

@@ -161,7 +161,4 @@ void write_json(std::ostream& out, const std::vector<CaseResult>& results, std::
 void write_html(std::ostream& out, const std::vector<CaseResult>& results, Mode mode,
                 std::string_view heading);
 
-// Bytes as a transcript string: "REGISTER\r\n..." with C escapes.
-[[nodiscard]] std::string escape_bytes(std::string_view bytes);
-
 } // namespace tcpchat::conformance

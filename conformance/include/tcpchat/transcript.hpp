@@ -46,7 +46,10 @@ using Bindings = std::map<std::string, std::string, std::less<>>;
 [[nodiscard]] std::optional<std::string> resolve(const Template& t, const Bindings& b,
                                                  std::string* missing = nullptr);
 
-// The template as it is written in a transcript: escapes for controls, `${...}` kept.
+// Bytes as a transcript string (§T.7.1), quotes included: "REGISTER\r\n". Controls and bytes
+// of 0x80 or more are escaped, and `$` before `{`; the reader reads back the same bytes.
+[[nodiscard]] std::string quote(std::string_view bytes);
+// The template as it is written in a transcript: its bytes quoted as above, `${...}` kept.
 [[nodiscard]] std::string to_source(const Template& t);
 
 // §T.5 directives. The actor "server" is the server; every other name is a client.
