@@ -7,6 +7,8 @@
 // handlers express plainly and with a small, fixed state per connection.
 #include "tcpchat/server.hpp"
 
+#include "deadline.hpp"
+#include "listening_socket.hpp"
 #include "server_request.hpp"
 #include "tcpchat/stream_decoder.hpp"
 #include "tcpchat/version.hpp"
@@ -49,7 +51,7 @@ class Connection;
 class Server::State : public std::enable_shared_from_this<Server::State> {
   public:
     State(asio::io_context& io, ServerOptions options_, Registry& registry_, LogSink sink_)
-        : strand(asio::make_strand(io)), acceptor(strand), accept_pause(strand), drain(strand),
+        : strand(asio::make_strand(io)), listening(strand), drain(strand),
           options(std::move(options_)), registry(registry_), sink(std::move(sink_)) {}
 
     void log(LogLevel level, std::string_view line) const {
@@ -78,9 +80,8 @@ class Server::State : public std::enable_shared_from_this<Server::State> {
     void detach(Connection* c);
 
     asio::strand<asio::io_context::executor_type> strand;
-    tcp::acceptor acceptor;
-    asio::steady_timer accept_pause; // after a failed accept (out of descriptors), retry later
-    asio::steady_timer drain;        // bounds stop()
+    detail::ListeningSocket listening;
+    asio::steady_timer drain; // bounds stop()
     ServerOptions options;
     Registry& registry;
     LogSink sink;
@@ -270,16 +271,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
         server_->log(LogLevel::verbose, "closed " + peer_.endpoint);
     }
 
-    // One deadline per phase. The generation tells a stale expiry (already queued when the timer
-    // was re-armed) from the current one.
+    // One deadline per phase.
     void arm(std::chrono::milliseconds after) {
-        deadline_.expires_after(after);
-        deadline_.async_wait([self = shared_from_this(),
-                              generation = ++generation_](const boost::system::error_code& ec) {
-            if (!ec && generation == self->generation_) {
-                self->on_deadline();
-            }
-        });
+        deadline_.arm(after, [self = shared_from_this()] { self->on_deadline(); });
     }
 
     void on_deadline() {
@@ -305,14 +299,13 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
     std::shared_ptr<Server::State> server_;
     tcp::socket socket_;
-    asio::steady_timer deadline_;
+    detail::Deadline deadline_;
     StreamDecoder decoder_;
     Peer peer_;
     std::string reply_;
     std::array<char, 1024> buffer_{};
     std::uint64_t received_ = 0;
     std::size_t drained_ = 0;
-    unsigned generation_ = 0;
     Phase phase_ = Phase::reading;
     bool expired_ = false;
 };
@@ -323,25 +316,10 @@ std::error_code Server::State::listen() {
     if (ec) {
         return ec;
     }
-    const tcp::endpoint endpoint(address, options.port);
-    acceptor.open(endpoint.protocol(), ec);
-    if (!ec) {
-        acceptor.set_option(tcp::acceptor::reuse_address(true), ec);
+    if (const auto error = listening.open(tcp::endpoint(address, options.port))) {
+        return error;
     }
-    if (!ec) {
-        acceptor.bind(endpoint, ec);
-    }
-    if (!ec) {
-        acceptor.listen(tcp::socket::max_listen_connections, ec);
-    }
-    if (!ec) {
-        bound = acceptor.local_endpoint(ec);
-    }
-    if (ec) {
-        boost::system::error_code ignored;
-        acceptor.close(ignored);
-        return ec;
-    }
+    bound = listening.local_endpoint();
     log(LogLevel::info, "tcp-chat-server " + std::string(project_version) + " listening on " +
                             server_request::host_port(bound.address().to_string(), bound.port()));
     asio::post(strand, [self = shared_from_this()] { self->accept(); });
@@ -353,10 +331,11 @@ void Server::State::accept() {
         return;
     }
     // New sockets run their handlers on the strand too.
-    acceptor.async_accept(strand, [self = shared_from_this()](const boost::system::error_code& ec,
-                                                              tcp::socket socket) {
-        self->on_accept(ec, std::move(socket));
-    });
+    listening.acceptor().async_accept(
+        strand,
+        [self = shared_from_this()](const boost::system::error_code& ec, tcp::socket socket) {
+            self->on_accept(ec, std::move(socket));
+        });
 }
 
 void Server::State::on_accept(const boost::system::error_code& ec, tcp::socket socket) {
@@ -366,12 +345,7 @@ void Server::State::on_accept(const boost::system::error_code& ec, tcp::socket s
     if (ec) {
         // Typically out of file descriptors: pause instead of spinning on the same error.
         log(LogLevel::error, "accept failed: " + ec.message());
-        accept_pause.expires_after(std::chrono::milliseconds(100));
-        accept_pause.async_wait([self = shared_from_this()](const boost::system::error_code& e) {
-            if (!e) {
-                self->accept();
-            }
-        });
+        listening.retry_later([self = shared_from_this()] { self->accept(); });
         return;
     }
     accept();
@@ -418,9 +392,7 @@ void Server::State::stop(std::function<void()> callback) {
         return;
     }
     stopping = true;
-    boost::system::error_code ignored;
-    acceptor.close(ignored);
-    accept_pause.cancel();
+    listening.close();
     log(LogLevel::info, "stopping: " + std::to_string(live.size()) + " connections open");
     for (Connection* c : std::vector<Connection*>(live.begin(), live.end())) {
         c->on_stop();
@@ -470,9 +442,7 @@ void Server::State::close_now() {
     stopped = true;
     sink = nullptr;
     on_stopped.clear();
-    boost::system::error_code ignored;
-    acceptor.close(ignored);
-    accept_pause.cancel();
+    listening.close();
     drain.cancel();
     for (Connection* c : std::vector<Connection*>(live.begin(), live.end())) {
         c->abort();
