@@ -1,7 +1,7 @@
 // tcp-chat-server: the rendezvous server (spec §6). Started like the original,
 // `tcp-chat-server --port=5555`, it listens on 127.0.0.2 so that the documented client invocation
 // `--server=127.0.0.2:5555` reaches it.
-#include "alloc_count.hpp"
+#include "tcpchat/alloc_count.hpp"
 #include "tcpchat/redis_registry.hpp"
 #include "tcpchat/registry.hpp"
 #include "tcpchat/server.hpp"
@@ -189,9 +189,8 @@ int main(int argc, char** argv) {
                 return;
             }
             print_line(tcpchat::LogLevel::error,
-                       "alloc-stats: " + std::to_string(tcpchat::app::allocations()) +
-                           " allocations, " + std::to_string(server.accepted()) +
-                           " connections accepted");
+                       "alloc-stats: " + std::to_string(tcpchat::allocations()) + " allocations, " +
+                           std::to_string(server.accepted()) + " connections accepted");
             await_usr1();
         });
     };

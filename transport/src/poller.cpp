@@ -59,6 +59,8 @@ void Poller::wait() {
 // The set has events: take them without blocking, hand each to its owner, wait again.
 void Poller::on_readable(const boost::system::error_code& ec) {
     if (ec || !running_) {
+        running_ = false;
+        on_ready_(context_, stopped_token, 0); // may destroy this poller
         return;
     }
     for (;;) {
@@ -77,6 +79,8 @@ void Poller::on_readable(const boost::system::error_code& ec) {
     }
     if (running_) {
         wait();
+    } else {
+        on_ready_(context_, stopped_token, 0); // may destroy this poller
     }
 }
 

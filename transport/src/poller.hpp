@@ -19,8 +19,11 @@ namespace tcpchat::detail {
 
 class Poller {
   public:
-    // Receives the events (EPOLLIN, EPOLLOUT, EPOLLRDHUP, ...) of the socket added with `token`.
+    // Receives the events (EPOLLIN, EPOLLOUT, EPOLLRDHUP, ...) of the socket added with `token`;
+    // once with `stopped_token` when a wait ends without events (stop(), or the io_context going
+    // away), after which the poller touches nothing of its owner's.
     using OnReady = void (*)(void* context, std::uint64_t token, std::uint32_t events);
+    static constexpr std::uint64_t stopped_token = ~std::uint64_t{0};
 
     Poller(boost::asio::io_context& io, OnReady on_ready, void* context);
     ~Poller();

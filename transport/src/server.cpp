@@ -152,6 +152,7 @@ class Shard {
     static constexpr std::uint64_t listening_token = 0;
 
     Server::State& server;
+    std::shared_ptr<Server::State> holder; // while the poller waits
     asio::io_context& io;
     detail::ListeningSocket listening;
     asio::steady_timer drain; // bounds stop()
@@ -509,6 +510,11 @@ std::error_code Shard::start_accepting() {
 
 void Shard::on_ready(void* context, std::uint64_t token, std::uint32_t events) {
     auto& shard = *static_cast<Shard*>(context);
+    if (token == detail::Poller::stopped_token) {
+        // The poller's memory is in this shard: the server may go once its wait is over.
+        auto last = std::move(shard.holder);
+        return;
+    }
     if (token == listening_token) {
         return shard.accept();
     }
@@ -536,7 +542,8 @@ void Shard::accept() {
         // Typically out of file descriptors: pause instead of spinning on the same error.
         server.log(LogLevel::error, "accept failed: " + std::system_category().message(errno));
         poller.remove(listening.acceptor().native_handle());
-        listening.retry_later([this] { (void)start_accepting(); });
+        listening.retry_later(
+            [this, keep = server.shared_from_this()] { (void)start_accepting(); });
         return;
     }
     remote.resize(length);
@@ -762,19 +769,31 @@ Server::Server(asio::io_context& io, ServerOptions options, Registry& registry, 
     : io_(io), state_(std::make_shared<State>(std::move(options), registry, std::move(log))) {}
 
 Server::~Server() {
-    // The other shards' threads end once their io_context is stopped; then nothing runs there
-    // and their shards (sockets first) can go before their io_contexts.
-    for (auto& io : own_) {
-        io->stop();
+    shut_down();
+}
+
+// Every shard closes what it has, on its own thread; the other threads' io_contexts then run
+// out of work (every cancelled handler has run) and their threads end. Only then may their
+// shards go, before their io_contexts: a cancelled operation's memory lives in its shard.
+void Server::shut_down() {
+    auto& shards = state_->shards;
+    for (std::size_t i = 1; i < shards.size(); ++i) {
+        asio::post(*own_[i - 1], [shard = shards[i].get()] { shard->close_now(); });
+    }
+    if (threads_.empty()) {
+        for (auto& io : own_) {
+            io->run(); // listen() failed before the threads started
+        }
     }
     for (auto& thread : threads_) {
         if (thread.joinable()) {
             thread.join();
         }
     }
+    threads_.clear();
     state_->close_now();
-    if (state_->shards.size() > 1) {
-        state_->shards.resize(1);
+    if (shards.size() > 1) {
+        shards.resize(1);
     }
     own_.clear();
 }
@@ -787,8 +806,7 @@ std::error_code Server::listen() {
         others.push_back(own_.back().get());
     }
     if (const auto ec = state_->listen(io_, others)) {
-        own_.clear();
-        state_->shards.clear();
+        shut_down();
         return ec;
     }
     for (auto& io : own_) {

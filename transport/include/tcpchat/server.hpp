@@ -88,6 +88,8 @@ class Server {
     class State; // the shared state connections keep alive; defined in server.cpp
 
   private:
+    void shut_down();
+
     boost::asio::io_context& io_;
     std::shared_ptr<State> state_;
     std::vector<std::unique_ptr<boost::asio::io_context>> own_; // threads 2..N

@@ -1,7 +1,6 @@
-// Replaces every global operator new/delete with a counting one over malloc/free, for
-// --alloc-stats: whatever the server, Asio or the standard library allocate through `new` is
-// counted.
-#include "alloc_count.hpp"
+// Replaces every global operator new/delete with a counting one over malloc/free: whatever the
+// program, Asio or the standard library allocate through `new` is counted.
+#include "tcpchat/alloc_count.hpp"
 
 #include <atomic>
 #include <cstdlib>
@@ -10,22 +9,29 @@
 namespace {
 
 std::atomic<std::uint64_t> count{0};
+thread_local std::uint64_t thread_count = 0;
 
 void* allocate(std::size_t size) {
     count.fetch_add(1, std::memory_order_relaxed);
+    ++thread_count;
     return std::malloc(size == 0 ? 1 : size);
 }
 
 void* allocate(std::size_t size, std::align_val_t align) {
     count.fetch_add(1, std::memory_order_relaxed);
+    ++thread_count;
     const auto a = static_cast<std::size_t>(align);
     return std::aligned_alloc(a, (size + a - 1) / a * a);
 }
 
 } // namespace
 
-std::uint64_t tcpchat::app::allocations() noexcept {
+std::uint64_t tcpchat::allocations() noexcept {
     return count.load(std::memory_order_relaxed);
+}
+
+std::uint64_t tcpchat::thread_allocations() noexcept {
+    return thread_count;
 }
 
 void* operator new(std::size_t size) {
