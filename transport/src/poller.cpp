@@ -32,6 +32,16 @@ std::error_code Poller::add(int fd, std::uint32_t events, std::uint64_t token) {
     return {};
 }
 
+std::error_code Poller::modify(int fd, std::uint32_t events, std::uint64_t token) {
+    epoll_event event{};
+    event.events = events;
+    event.data.u64 = token;
+    if (::epoll_ctl(set_.native_handle(), EPOLL_CTL_MOD, fd, &event) != 0) {
+        return {errno, std::generic_category()};
+    }
+    return {};
+}
+
 void Poller::remove(int fd) {
     epoll_event unused{};
     (void)::epoll_ctl(set_.native_handle(), EPOLL_CTL_DEL, fd, &unused);

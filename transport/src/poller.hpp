@@ -1,8 +1,9 @@
 // Readiness of one thread's sockets in one epoll set of its own, which Asio watches as a single
 // descriptor (transport/README.md, "The request path"). Each socket is added once, edge-triggered
-// for reading, writing and the peer's FIN, and leaves the set by being closed: no system call
-// per wait, none to re-arm, none to remove. Asio's reactor would spend one on each (epoll_ctl
-// MOD per wait, DEL before close) plus an ioctl to make the socket non-blocking.
+// for reading and the peer's FIN (for writing only when a write could not finish), and leaves
+// the set by being closed: no system call per wait, none to re-arm, none to remove. Asio's reactor
+// would spend one on each (epoll_ctl MOD per wait, DEL before close) plus an ioctl to make the
+// socket non-blocking.
 #pragma once
 
 #include "handler_memory.hpp"
@@ -33,6 +34,7 @@ class Poller {
     // Watches `fd` until it is closed (or remove()d); `events` as for epoll_ctl, e.g.
     // EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET.
     [[nodiscard]] std::error_code add(int fd, std::uint32_t events, std::uint64_t token);
+    [[nodiscard]] std::error_code modify(int fd, std::uint32_t events, std::uint64_t token);
     void remove(int fd);
 
     // Starts waiting; stop() cancels the wait, so the io_context can run out of work.

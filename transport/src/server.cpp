@@ -199,6 +199,7 @@ class Connection {
         writable_ = false;
         peer_done_ = false;
         all_read_ = false;
+        watching_writes_ = false;
         phase_ = Phase::reading;
         shard_.attach(this);
         if (server_.logs(LogLevel::verbose)) {
@@ -206,8 +207,9 @@ class Connection {
         }
         // The read timeout covers the whole request, so a slow drip cannot hold a slot forever.
         arm(server_.options.read_timeout);
-        if (const auto ec =
-                shard_.poller.add(fd_, EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET, token())) {
+        // Not EPOLLOUT: a fresh socket is writable, and saying so would cost a round of the
+        // poller per connection; write() asks for it if a reply does not fit.
+        if (const auto ec = shard_.poller.add(fd_, EPOLLIN | EPOLLRDHUP | EPOLLET, token())) {
             server_.log(LogLevel::error, "cannot watch " + peer_.endpoint + ": " + ec.message());
             close();
             settle();
@@ -373,6 +375,11 @@ class Connection {
                 written_ += static_cast<std::size_t>(n);
             } else if (errno == EAGAIN || errno == EWOULDBLOCK) {
                 writable_ = false;
+                if (!watching_writes_) {
+                    watching_writes_ = true;
+                    (void)shard_.poller.modify(fd_, EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET,
+                                               token());
+                }
                 arm(server_.options.read_timeout); // a client that never reads must not hold on
                 return;
             } else if (errno != EINTR) {
@@ -491,10 +498,11 @@ class Connection {
     unsigned generation_ = 0;
     int pending_ = 0;
     Phase phase_ = Phase::closed;
-    bool readable_ = false;  // the socket may have input (an edge came since the last EAGAIN)
-    bool writable_ = false;  // the socket may take output
-    bool peer_done_ = false; // the client's FIN has arrived
-    bool all_read_ = false;  // the last read took all input up to the client's FIN
+    bool readable_ = false;        // the socket may have input (an edge came since the last EAGAIN)
+    bool writable_ = false;        // the socket may take output
+    bool peer_done_ = false;       // the client's FIN has arrived
+    bool all_read_ = false;        // the last read took all input up to the client's FIN
+    bool watching_writes_ = false; // EPOLLOUT asked for (a reply did not fit at once)
 };
 
 Shard::~Shard() = default;
