@@ -22,24 +22,22 @@ Poller::~Poller() {
     set_.close(ignored);
 }
 
-std::error_code Poller::add(int fd, std::uint32_t events, std::uint64_t token) {
+std::error_code Poller::control(int operation, int fd, std::uint32_t events, std::uint64_t token) {
     epoll_event event{};
     event.events = events;
     event.data.u64 = token;
-    if (::epoll_ctl(set_.native_handle(), EPOLL_CTL_ADD, fd, &event) != 0) {
+    if (::epoll_ctl(set_.native_handle(), operation, fd, &event) != 0) {
         return {errno, std::generic_category()};
     }
     return {};
 }
 
+std::error_code Poller::add(int fd, std::uint32_t events, std::uint64_t token) {
+    return control(EPOLL_CTL_ADD, fd, events, token);
+}
+
 std::error_code Poller::modify(int fd, std::uint32_t events, std::uint64_t token) {
-    epoll_event event{};
-    event.events = events;
-    event.data.u64 = token;
-    if (::epoll_ctl(set_.native_handle(), EPOLL_CTL_MOD, fd, &event) != 0) {
-        return {errno, std::generic_category()};
-    }
-    return {};
+    return control(EPOLL_CTL_MOD, fd, events, token);
 }
 
 void Poller::remove(int fd) {

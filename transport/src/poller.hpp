@@ -42,6 +42,7 @@ class Poller {
     void stop();
 
   private:
+    std::error_code control(int operation, int fd, std::uint32_t events, std::uint64_t token);
     void wait();
     void on_readable(const boost::system::error_code& ec);
 
