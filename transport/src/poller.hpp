@@ -6,7 +6,7 @@
 // socket non-blocking.
 #pragma once
 
-#include "handler_memory.hpp"
+#include "tcpchat/handler_memory.hpp"
 
 #include <array>
 #include <boost/asio/io_context.hpp>
@@ -49,7 +49,7 @@ class Poller {
     boost::asio::posix::stream_descriptor set_; // the epoll descriptor itself
     OnReady on_ready_;
     void* context_;
-    HandlerMemory memory_;
+    tcpchat::HandlerMemory memory_;
     std::array<epoll_event, 64> events_{};
     bool running_ = false;
 };

@@ -18,10 +18,10 @@
 // a request in steady state allocates nothing.
 #include "tcpchat/server.hpp"
 
-#include "handler_memory.hpp"
 #include "listening_socket.hpp"
 #include "poller.hpp"
 #include "server_request.hpp"
+#include "tcpchat/handler_memory.hpp"
 #include "tcpchat/stream_decoder.hpp"
 #include "tcpchat/version.hpp"
 
@@ -447,14 +447,15 @@ class Connection {
     void arm(std::chrono::milliseconds after) {
         deadline_.expires_after(after);
         ++pending_;
-        deadline_.async_wait(detail::with_memory(
-            memory_, [this, generation = ++generation_](const boost::system::error_code& ec) {
-                --pending_;
-                if (!ec && generation == generation_) {
-                    on_deadline();
-                }
-                settle();
-            }));
+        deadline_.async_wait(
+            with_memory(timer_memory_[++arms_ % 2],
+                        [this, generation = ++generation_](const boost::system::error_code& ec) {
+                            --pending_;
+                            if (!ec && generation == generation_) {
+                                on_deadline();
+                            }
+                            settle();
+                        }));
     }
 
     void on_deadline() {
@@ -486,7 +487,10 @@ class Connection {
     std::shared_ptr<Server::State> keep_;
     int fd_ = -1;
     asio::steady_timer deadline_;
-    detail::HandlerMemory memory_;
+    // Two blocks: re-arming the deadline starts a wait while the cancelled one may still hold
+    // the other.
+    std::array<HandlerMemory, 2> timer_memory_;
+    unsigned arms_ = 0;
     StreamDecoder decoder_;
     Peer peer_;
     server_request::Asking asking_;
