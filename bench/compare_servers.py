@@ -8,10 +8,16 @@ in one run (bench/README.md).
                                         (one worker, keepalive_timeout 0, `return 200` with a
                                         REGACK-sized body) driven by
                                         wrk -H 'Connection: close' -c64 -t2 -d10s
+    bench/compare_servers.py threads    tcp-chat-server --threads 1 driven by tcp-chat-load -t1, then
+                                        --threads 2 driven by tcp-chat-load -t2
     bench/compare_servers.py registries one tcp-chat-server on the memory registry, one on Redis,
                                         two on one Redis (tcp-chat-load spreads its connections
                                         over both), each driven by tcp-chat-load -c64; Redis is
                                         started here on a free port without persistence
+
+tcp-chat-server runs with --threads 1 (--server-threads) unless said otherwise, as nginx runs one
+worker, and with --alloc-stats: each run of it also reports the heap allocations per request,
+read before and after the run with SIGUSR1.
 
 Binaries come from --build-dir (default: build-bench/ of this checkout, see scripts/bench).
 nginx and wrk are not project dependencies: when they are missing and this runs as root, they
@@ -94,6 +100,7 @@ def measured(proc, run, others=()):
     `proc` may be a list of server processes (their CPU is summed); `others` maps a name to a
     process whose CPU per request is reported as `<name>_us` (e.g. Redis)."""
     procs = proc if isinstance(proc, list) else [proc]
+    allocs_before = allocations(procs)
     server_before = sum(cpu_seconds(p.pid) for p in procs)
     others_before = {name: cpu_seconds(p.pid) for name, p in others}
     client_before = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -103,6 +110,9 @@ def measured(proc, run, others=()):
     client = (client_after.ru_utime + client_after.ru_stime
               - client_before.ru_utime - client_before.ru_stime)
     requests = report["rate"] * report.get("seconds", 0) or report.get("completed", 0)
+    allocs_after = allocations(procs)
+    if allocs_before is not None and allocs_after is not None and report.get("completed"):
+        report["allocs_per_request"] = (allocs_after - allocs_before) / report["completed"]
     if requests:
         report["server_us"] = 1e6 * server / requests
         report["client_us"] = 1e6 * client / requests
@@ -111,29 +121,62 @@ def measured(proc, run, others=()):
     return report
 
 
-class Running:
-    """A server process for the duration of a `with` block."""
+def allocations(procs):
+    """Heap allocations so far summed over tcp-chat-server processes started with --alloc-stats
+    (each prints `alloc-stats: N allocations, ...` on SIGUSR1); None for other servers."""
+    total = 0
+    for proc in procs:
+        log = getattr(proc, "log_path", None)
+        if log is None:
+            return None
+        before = log.read_text().count("alloc-stats:")
+        proc.send_signal(signal.SIGUSR1)
+        deadline = time.monotonic() + 5
+        while log.read_text().count("alloc-stats:") == before and time.monotonic() < deadline:
+            time.sleep(0.01)
+        lines = [l for l in log.read_text().splitlines() if l.startswith("alloc-stats:")]
+        if len(lines) == before:
+            return None
+        total += int(lines[-1].split()[1])
+    return total
 
-    def __init__(self, argv, port, **kwargs):
-        self.argv, self.port, self.kwargs = argv, port, kwargs
+
+class Running:
+    """A server process for the duration of a `with` block; with `log`, its stdout goes to a
+    temporary file (proc.log_path)."""
+
+    def __init__(self, argv, port, log=False, **kwargs):
+        self.argv, self.port, self.log, self.kwargs = argv, port, log, kwargs
 
     def __enter__(self):
-        self.proc = subprocess.Popen(self.argv, stdout=subprocess.DEVNULL, **self.kwargs)
+        out = subprocess.DEVNULL
+        if self.log:
+            self.logfile = tempfile.NamedTemporaryFile(prefix="tcpchat-server-", suffix=".log")
+            out = self.logfile
+        self.proc = subprocess.Popen(self.argv, stdout=out, **self.kwargs)
+        if self.log:
+            self.proc.log_path = Path(self.logfile.name)
         wait_listening(self.proc, HOST, self.port)
         return self.proc
 
     def __exit__(self, *exc):
         stop(self.proc)
+        if self.log:
+            self.logfile.close()
 
 
-def our_server(build, *options):
+SERVER_THREADS = 1  # set from --server-threads
+
+
+def our_server(build, *options, threads=None):
     port = free_port()
     server = build / "apps" / "server" / "tcp-chat-server"
     if not server.exists():
         fail(f"{server} is not built (cmake --build --preset bench --target tcp-chat-server)")
     # --quiet: one log line per request would be measured too (spec §6.6).
-    return Running([str(server), "--listen", HOST, "--port", str(port), "--quiet", *options],
-                   port), port
+    threads = SERVER_THREADS if threads is None else threads
+    return Running([str(server), "--listen", HOST, "--port", str(port), "--quiet",
+                    "--threads", str(threads), "--alloc-stats", *options], port, log=True), port
 
 
 def baseline_server():
@@ -142,7 +185,7 @@ def baseline_server():
     return Running([sys.executable, str(script), "--host", HOST, "--port", str(port)], port), port
 
 
-def run_load(build, port, args, rate=None):
+def run_load(build, port, args, rate=None, threads=None):
     """tcp-chat-load against HOST:port, or spread over several ports (paced at `rate` requests/s
     if given); its JSON report."""
     load = build / "bench" / "tcp-chat-load"
@@ -151,7 +194,7 @@ def run_load(build, port, args, rate=None):
     servers = [a for p in (port if isinstance(port, list) else [port])
                for a in ("--server", f"{HOST}:{p}")]
     argv = [str(load), *servers, "-c", str(args.connections),
-            "-d", str(args.duration), "-t", str(args.threads), "--json"]
+            "-d", str(args.duration), "-t", str(threads or args.threads), "--json"]
     if rate:
         argv[-1:-1] = ["--rate", str(round(rate))]
     done = subprocess.run(argv, capture_output=True, text=True)
@@ -172,13 +215,15 @@ def median_report(reports):
 
 def print_table(rows, redis=False):
     print(f'{"server":<34} {"requests/s":>10} {"p50 ms":>8} {"p99 ms":>8} {"p99.9 ms":>8} '
-          f'{"errors":>7} {"server CPU us/req":>17} {"client CPU us/req":>17}'
+          f'{"errors":>7} {"server CPU us/req":>17} {"client CPU us/req":>17} {"allocs/req":>10}'
           + (f' {"Redis CPU us/req":>16}' if redis else ""))
     for name, r in rows:
         p999 = r.get("p999_ms")
+        allocs = r.get("allocs_per_request")
         print(f'{name:<34} {r["rate"]:>10.0f} {r["p50_ms"]:>8.2f} {r["p99_ms"]:>8.2f} '
               f'{"-" if p999 is None else format(p999, ".2f"):>8} {r["errors"]:>7} '
-              f'{r.get("server_us", 0):>17.1f} {r.get("client_us", 0):>17.1f}'
+              f'{r.get("server_us", 0):>17.1f} {r.get("client_us", 0):>17.1f} '
+              f'{"-" if allocs is None else format(allocs, ".3f"):>10}'
               + (f' {r.get("redis_us", 0):>16.1f}' if redis else ""))
     for name, r in rows:
         print(f'  {name}: {r["command"]}' + (f'  (rates of the rounds: {r["rates"]})'
@@ -307,8 +352,30 @@ def compare_nginx(args):
     ours, theirs = median_report(ours), median_report(theirs)
     print_table([("tcp-chat-server + tcp-chat-load", ours), ("nginx (1 worker) + wrk", theirs)])
     ratio = ours["rate"] / theirs["rate"]
-    ok = verdict("at least 70% of nginx's rate", ratio >= 0.7, f"{100 * ratio:.0f}%")
-    return {"tcp-chat-server": ours, "nginx": theirs, "ratio": ratio}, ok
+    cpu = ours["server_us"] / theirs["server_us"] if theirs.get("server_us") else float("inf")
+    ok = verdict("at least nginx's rate", ratio >= 1.0, f"{100 * ratio:.0f}%")
+    ok &= verdict("server CPU per request at most 1.1x nginx's", cpu <= 1.1, f"{cpu:.2f}x")
+    ok &= verdict("p99 under 5 ms", ours["p99_ms"] < 5, f'{ours["p99_ms"]:.2f} ms')
+    ok &= verdict("zero errors", ours["errors"] == 0, f'{ours["errors"]} errors')
+    return {"tcp-chat-server": ours, "nginx": theirs, "ratio": ratio, "cpu_ratio": cpu}, ok
+
+
+def compare_threads(args):
+    """--threads 1 against --threads 2, each driven by a load generator with as many threads."""
+    rows = {1: [], 2: []}
+    for _ in range(args.rounds):
+        for threads in rows:
+            running, port = our_server(args.build_dir, threads=threads)
+            with running as proc:
+                rows[threads].append(measured(
+                    proc, lambda: run_load(args.build_dir, port, args, threads=threads)))
+    rows = {threads: median_report(reports) for threads, reports in rows.items()}
+    print_table([(f"tcp-chat-server --threads {t} (load -t{t})", r) for t, r in rows.items()])
+    ratio = rows[2]["rate"] / rows[1]["rate"] if rows[1]["rate"] else 0
+    ok = verdict("--threads 2 at least 1.5x --threads 1", ratio >= 1.5, f"{ratio:.2f}x")
+    ok &= verdict("zero errors", sum(r["errors"] for r in rows.values()) == 0,
+                  f'{sum(r["errors"] for r in rows.values())} errors')
+    return {f"threads_{t}": r for t, r in rows.items()} | {"ratio": ratio}, ok
 
 
 def redis_server(directory):
@@ -359,17 +426,21 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter,
                                      epilog=__doc__.split("\n\n", 1)[1])
-    parser.add_argument("against", choices=["baseline", "nginx", "all", "registries"])
+    parser.add_argument("against", choices=["baseline", "nginx", "all", "registries", "threads"])
     parser.add_argument("--build-dir", type=Path, default=ROOT / "build-bench")
     parser.add_argument("-c", "--connections", type=int, default=64)
     parser.add_argument("-d", "--duration", type=int, default=10, help="seconds per run")
     parser.add_argument("-t", "--threads", type=int, default=1, help="tcp-chat-load threads")
+    parser.add_argument("--server-threads", type=int, default=1,
+                        help="tcp-chat-server --threads (the threads mode sets its own)")
     parser.add_argument("--rounds", type=int, default=1,
                         help="alternate the servers this many times; report each one's median run")
     parser.add_argument("--json", type=Path, help="also write the reports to this file")
     parser.add_argument("--no-install", action="store_true", help="never apt-get nginx or wrk")
     args = parser.parse_args()
     args.build_dir = args.build_dir.resolve()
+    global SERVER_THREADS
+    SERVER_THREADS = args.server_threads
 
     print(f"{os.cpu_count()} CPUs, load average {', '.join(f'{x:.2f}' for x in os.getloadavg())}")
     results, ok, skipped = {}, True, False
@@ -384,6 +455,8 @@ def main():
         ok &= bool(met) or skipped
     if args.against == "registries":
         results["registries"], ok = compare_registries(args)
+    if args.against == "threads":
+        results["threads"], ok = compare_threads(args)
     if args.json:
         args.json.write_text(json.dumps(results, indent=2) + "\n")
     return 3 if skipped and args.against == "nginx" else 0 if ok else 1

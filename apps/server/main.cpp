@@ -1,12 +1,14 @@
 // tcp-chat-server: the rendezvous server (spec §6). Started like the original,
 // `tcp-chat-server --port=5555`, it listens on 127.0.0.2 so that the documented client invocation
 // `--server=127.0.0.2:5555` reaches it.
+#include "tcpchat/alloc_count.hpp"
 #include "tcpchat/redis_registry.hpp"
 #include "tcpchat/registry.hpp"
 #include "tcpchat/server.hpp"
 #include "tcpchat/version.hpp"
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -15,10 +17,12 @@
 #include <cmath>
 #include <csignal>
 #include <cstdio>
+#include <functional>
 #include <memory>
 #include <sstream>
 #include <string>
 #include <string_view>
+#include <thread>
 
 namespace {
 
@@ -29,11 +33,19 @@ std::chrono::milliseconds to_milliseconds(double seconds) {
     return std::chrono::milliseconds(std::llround(seconds * 1000.0));
 }
 
-// Each line is flushed at once: stdout is often a pipe (a log file, a test, `| tee`).
+// Each line is flushed at once: stdout is often a pipe (a log file, a test, `| tee`). One write
+// per line, so that lines from several threads never interleave.
 void print_line(tcpchat::LogLevel /*level*/, std::string_view line) {
-    std::fwrite(line.data(), 1, line.size(), stdout);
-    std::fputc('\n', stdout);
+    std::string out;
+    out.reserve(line.size() + 1);
+    out += line;
+    out += '\n';
+    std::fwrite(out.data(), 1, out.size(), stdout);
     std::fflush(stdout);
+}
+
+unsigned cores() {
+    return std::max(1U, std::thread::hardware_concurrency());
 }
 
 } // namespace
@@ -50,6 +62,8 @@ int main(int argc, char** argv) {
     std::string error_replies = "send";
     bool verbose = false;
     bool quiet = false;
+    bool alloc_stats = false;
+    options.threads = cores();
 
     CLI::App app{"TCP-Chat rendezvous server: registers clients and pairs them for a chat.",
                  "tcp-chat-server"};
@@ -114,6 +128,13 @@ int main(int argc, char** argv) {
         ->check(CLI::IsMember({"send", "close"}));
     app.add_flag("--allow-takeover", policy.allow_takeover,
                  "let a REGISTER from any address replace a registered clientID");
+    app.add_option("--threads", options.threads,
+                   "threads serving connections, each accepting on its own socket (default: the "
+                   "number of cores)")
+        ->check(CLI::Range(1U, 256U));
+    app.add_flag("--alloc-stats", alloc_stats,
+                 "on SIGUSR1, print the heap allocations made so far and the connections "
+                 "accepted (for benchmarks)");
     app.add_flag("--strict", strict, "decode requests with the strict profile (no leniencies)");
     auto* verbose_flag = app.add_flag("-v,--verbose", verbose, "also log every connection");
     app.add_flag("-q,--quiet", quiet, "log the start-up line, rejected requests and errors only")
@@ -150,8 +171,10 @@ int main(int argc, char** argv) {
     // io.run() returns once the server has no work left. Installed before the start-up line is
     // printed, so that whoever waits for that line may signal at once.
     boost::asio::signal_set signals(io, SIGINT, SIGTERM);
-    signals.async_wait([&server, shared](const boost::system::error_code& ec, int) {
+    boost::asio::signal_set usr1(io);
+    signals.async_wait([&server, &usr1, shared](const boost::system::error_code& ec, int) {
         if (!ec) {
+            usr1.cancel();
             server.stop([shared] {
                 if (shared != nullptr) {
                     shared->stop();
@@ -159,6 +182,22 @@ int main(int argc, char** argv) {
             });
         }
     });
+    // --alloc-stats: SIGUSR1 prints a line, as often as asked, until the server stops.
+    std::function<void()> await_usr1 = [&] {
+        usr1.async_wait([&](const boost::system::error_code& ec, int) {
+            if (ec) {
+                return;
+            }
+            print_line(tcpchat::LogLevel::error,
+                       "alloc-stats: " + std::to_string(tcpchat::allocations()) + " allocations, " +
+                           std::to_string(server.accepted()) + " connections accepted");
+            await_usr1();
+        });
+    };
+    if (alloc_stats) {
+        usr1.add(SIGUSR1);
+        await_usr1();
+    }
     if (const std::error_code ec = server.listen()) {
         // `127.0.0.2:5555` or `[::1]:5555`; --listen was checked to be an IP address.
         std::ostringstream where;

@@ -3,7 +3,7 @@
 // loop only, after a warm-up pass has sized every buffer.
 #pragma once
 
-#include "alloc_count.hpp"
+#include "tcpchat/alloc_count.hpp"
 
 #include <benchmark/benchmark.h>
 #include <cstdint>

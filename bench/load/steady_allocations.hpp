@@ -1,10 +1,10 @@
 // Heap allocations per round trip once a chat worker is warm (bench/README.md): counted from the
 // moment every pair of the worker has completed a round trip to the moment the first pair stops,
-// by this thread only (bench/codec/alloc_count.hpp replaces the global operator new).
+// by this thread only (tcpchat::alloc_count replaces the global operator new).
 #pragma once
 
-#include "../codec/alloc_count.hpp"
 #include "results.hpp"
+#include "tcpchat/alloc_count.hpp"
 
 #include <cstddef>
 #include <cstdint>
@@ -18,12 +18,12 @@ class SteadyAllocations {
     // A pair completed a round trip, its first one or not.
     void round_trip(bool pairs_first) noexcept {
         if (pairs_first && cold_ > 0 && --cold_ == 0) {
-            from_ = bench::thread_allocations();
+            from_ = tcpchat::thread_allocations();
             return;
         }
         if (cold_ == 0 && !stopped_) {
             ++trips_;
-            allocations_ = bench::thread_allocations() - from_;
+            allocations_ = tcpchat::thread_allocations() - from_;
         }
     }
 

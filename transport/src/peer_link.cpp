@@ -3,9 +3,11 @@
 // same decoder in Context::chat and write with encode().
 #include "tcpchat/peer_link.hpp"
 
+#include "listening_socket.hpp"
 #include "opening.hpp"
 #include "tcpchat/encode.hpp"
 #include "tcpchat/request_client.hpp"
+#include "timed_operation.hpp"
 
 #include <algorithm>
 #include <boost/asio/connect.hpp>
@@ -359,13 +361,14 @@ void PeerLink::end(ChatEnd how, std::error_code code, std::string message) {
 
 // ---- Initiator -----------------------------------------------------------------------------
 
-class Initiator::Attempt : public std::enable_shared_from_this<Attempt> {
+class Initiator::Attempt : public detail::TimedOperation<Attempt, PeerResult> {
   public:
-    Attempt(asio::any_io_executor executor, ContactRecord peer, ContactRecord self,
+    Attempt(const asio::any_io_executor& executor, ContactRecord peer, ContactRecord self,
             PeerOptions options, Handler handler)
-        : socket_(executor), timer_(executor), peer_(std::move(peer)), self_(std::move(self)),
+        : TimedOperation(executor, std::move(handler)), peer_(std::move(peer)),
+          self_(std::move(self)),
           name_("peer " + peer_.id + " at " + address_text(peer_.host, peer_.port)),
-          options_(std::move(options)), handler_(std::move(handler)) {}
+          options_(std::move(options)) {}
 
     void start() {
         boost::system::error_code ec;
@@ -378,58 +381,47 @@ class Initiator::Attempt : public std::enable_shared_from_this<Attempt> {
             fail(error, "cannot send CHAT to " + name_ + ": " + error.message());
             return;
         }
-        timer_.expires_after(options_.connect_timeout);
-        timer_.async_wait([self = shared_from_this()](boost::system::error_code error) {
-            if (!error && !self->done_) {
-                self->fail(asio::error::timed_out,
-                           "cannot connect to " + self->name_ + ": no answer within " +
-                               duration_text(self->options_.connect_timeout));
-            }
+        arm(options_.connect_timeout, [](Attempt& self) {
+            self.fail(asio::error::timed_out, "cannot connect to " + self.name_ +
+                                                  ": no answer within " +
+                                                  duration_text(self.options_.connect_timeout));
         });
         socket_.async_connect(tcp::endpoint(address, peer_.port),
-                              [self = shared_from_this()](boost::system::error_code error) {
-                                  if (self->done_) {
-                                      return;
-                                  }
+                              guarded([](Attempt& self, boost::system::error_code error) {
                                   if (error) {
-                                      self->fail(error, "cannot connect to " + self->name_ + ": " +
-                                                            error.message());
+                                      self.fail(error, "cannot connect to " + self.name_ + ": " +
+                                                           error.message());
                                       return;
                                   }
                                   // A message-framed first turn is the opening (spec §5.5).
-                                  if (self->options_.framing == Framing::message) {
-                                      self->opened(false);
+                                  if (self.options_.framing == Framing::message) {
+                                      self.opened(false);
                                   } else {
-                                      self->send_chat();
+                                      self.send_chat();
                                   }
-                              });
-    }
-
-    void abandon() {
-        handler_ = nullptr;
-        finish();
+                              }));
     }
 
   private:
+    friend TimedOperation;
+
+    static PeerResult failure(std::error_code code, std::string message) {
+        return PeerResult{nullptr, code, std::move(message)};
+    }
+
     void send_chat() {
-        asio::async_write(
-            socket_, asio::buffer(out_),
-            [self = shared_from_this()](boost::system::error_code error, std::size_t) {
-                if (self->done_) {
-                    return;
-                }
-                if (error) {
-                    self->fail(error,
-                               "cannot send CHAT to " + self->name_ + ": " + error.message());
-                    return;
-                }
-                self->opened(true);
-            });
+        asio::async_write(socket_, asio::buffer(out_),
+                          guarded([](Attempt& self, boost::system::error_code error, std::size_t) {
+                              if (error) {
+                                  self.fail(error, "cannot send CHAT to " + self.name_ + ": " +
+                                                       error.message());
+                                  return;
+                              }
+                              self.opened(true);
+                          }));
     }
 
     void opened(bool chat_sent) {
-        done_ = true;
-        timer_.cancel();
         auto link = std::make_shared<PeerLink>(std::move(socket_), peer_,
                                                StreamDecoder(Context::chat, options_.decoding),
                                                std::string(), options_);
@@ -438,41 +430,14 @@ class Initiator::Attempt : public std::enable_shared_from_this<Attempt> {
             // match their whole first read against CHAT, or drop what came with it (§5.5).
             link->hold_writes(options_.chat_gap);
         }
-        auto handler = std::move(handler_);
-        handler_ = nullptr;
-        if (handler) {
-            handler(PeerResult{std::move(link), {}, {}});
-        }
+        deliver(PeerResult{std::move(link), {}, {}});
     }
 
-    void fail(std::error_code code, std::string message) {
-        auto handler = std::move(handler_);
-        handler_ = nullptr;
-        finish();
-        if (handler) {
-            handler(PeerResult{nullptr, code, std::move(message)});
-        }
-    }
-
-    void fail(const boost::system::error_code& code, std::string message) {
-        fail(std::error_code(code), std::move(message));
-    }
-
-    void finish() {
-        done_ = true;
-        timer_.cancel();
-        close_now(socket_);
-    }
-
-    tcp::socket socket_;
-    asio::steady_timer timer_;
     ContactRecord peer_;
     ContactRecord self_;
     std::string name_;
     PeerOptions options_;
-    Handler handler_;
     std::string out_;
-    bool done_ = false;
 };
 
 Initiator::Initiator(asio::any_io_executor executor, PeerOptions options)
@@ -519,27 +484,9 @@ struct Handshake {
 class WaitMode::Listener : public std::enable_shared_from_this<Listener> {
   public:
     Listener(asio::any_io_executor executor, PeerOptions options, Log log)
-        : acceptor_(executor), retry_(executor), pause_(executor), options_(std::move(options)),
-          log_(std::move(log)) {}
+        : socket_(executor), pause_(executor), options_(std::move(options)), log_(std::move(log)) {}
 
-    std::error_code listen(const tcp::endpoint& endpoint) {
-        boost::system::error_code ec;
-        acceptor_.open(endpoint.protocol(), ec);
-        if (!ec) {
-            acceptor_.set_option(tcp::acceptor::reuse_address(true), ec);
-        }
-        if (!ec) {
-            acceptor_.bind(endpoint, ec);
-        }
-        if (!ec) {
-            acceptor_.listen(asio::socket_base::max_listen_connections, ec);
-        }
-        if (ec) {
-            boost::system::error_code ignored;
-            acceptor_.close(ignored);
-        }
-        return ec;
-    }
+    std::error_code listen(const tcp::endpoint& endpoint) { return socket_.open(endpoint); }
 
     void wait(Handler handler) {
         handler_ = std::move(handler);
@@ -549,9 +496,7 @@ class WaitMode::Listener : public std::enable_shared_from_this<Listener> {
     void close() {
         handler_ = nullptr;
         sum_up_closed(); // what the flood cost is said, even when nothing came after it
-        boost::system::error_code ignored;
-        acceptor_.close(ignored);
-        retry_.cancel();
+        socket_.close();
         paused_ = false;
         pause_.cancel();
         for (auto& handshake : handshakes_) {
@@ -562,12 +507,9 @@ class WaitMode::Listener : public std::enable_shared_from_this<Listener> {
         handshakes_.clear();
     }
 
-    [[nodiscard]] tcp::endpoint local_endpoint() const {
-        boost::system::error_code ec;
-        return acceptor_.local_endpoint(ec);
-    }
+    [[nodiscard]] tcp::endpoint local_endpoint() const { return socket_.local_endpoint(); }
 
-    [[nodiscard]] bool listening() const noexcept { return acceptor_.is_open(); }
+    [[nodiscard]] bool listening() const noexcept { return socket_.is_open(); }
 
     [[nodiscard]] std::size_t pending() const noexcept { return handshakes_.size(); }
 
@@ -581,27 +523,22 @@ class WaitMode::Listener : public std::enable_shared_from_this<Listener> {
             paused_ = true;
             pause_.expires_after(wait);
             pause_.async_wait([self = shared_from_this()](boost::system::error_code) {
-                if (self->paused_ && self->acceptor_.is_open()) {
+                if (self->paused_ && self->socket_.is_open()) {
                     self->paused_ = false;
                     self->accept();
                 }
             });
             return;
         }
-        acceptor_.async_accept(
+        socket_.acceptor().async_accept(
             [self = shared_from_this()](boost::system::error_code ec, tcp::socket socket) {
-                if (ec == asio::error::operation_aborted || !self->acceptor_.is_open()) {
+                if (ec == asio::error::operation_aborted || !self->socket_.is_open()) {
                     return; // closed, and perhaps listening again since: a new accept loop
                 }
                 if (ec) {
                     // Out of descriptors and the like: say so and try again shortly, not in a loop.
                     self->log("cannot accept a connection: " + ec.message());
-                    self->retry_.expires_after(std::chrono::milliseconds(100));
-                    self->retry_.async_wait([self](boost::system::error_code error) {
-                        if (!error && self->acceptor_.is_open()) {
-                            self->accept();
-                        }
-                    });
+                    self->socket_.retry_later([self] { self->accept(); });
                     return;
                 }
                 self->admit(std::move(socket));
@@ -791,8 +728,7 @@ class WaitMode::Listener : public std::enable_shared_from_this<Listener> {
     static constexpr std::chrono::seconds closed_log_interval{10};
     static constexpr std::size_t closed_lines_per_interval = 8;
 
-    tcp::acceptor acceptor_;
-    asio::steady_timer retry_;
+    detail::ListeningSocket socket_;
     asio::steady_timer pause_; // accepting waits for the oldest pending connection's grace
     PeerOptions options_;
     Log log_;

@@ -4,11 +4,11 @@
 
 #include "tcpchat/encode.hpp"
 #include "tcpchat/stream_decoder.hpp"
+#include "timed_operation.hpp"
 
 #include <array>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/write.hpp>
 #include <charconv>
 #include <cstdio>
@@ -148,13 +148,13 @@ std::string duration_text(std::chrono::milliseconds duration) {
 }
 
 // One request: owned by its own handlers, so it lives until the last of them has run.
-class RequestClient::Exchange : public std::enable_shared_from_this<Exchange> {
+class RequestClient::Exchange : public detail::TimedOperation<Exchange, RequestResult> {
   public:
-    Exchange(asio::any_io_executor executor, ServerAddress server, Request request,
+    Exchange(const asio::any_io_executor& executor, ServerAddress server, Request request,
              RequestOptions options, Handler handler)
-        : resolver_(executor), socket_(executor), timer_(executor), server_(std::move(server)),
-          name_(address_text(server_)), request_(std::move(request)), options_(std::move(options)),
-          decoder_(Context::response, options_.decoding), handler_(std::move(handler)) {}
+        : TimedOperation(executor, std::move(handler)), resolver_(executor),
+          server_(std::move(server)), name_(address_text(server_)), request_(std::move(request)),
+          options_(std::move(options)), decoder_(Context::response, options_.decoding) {}
 
     void start() {
         arm(options_.connect_timeout, [](Exchange& self) {
@@ -169,53 +169,37 @@ class RequestClient::Exchange : public std::enable_shared_from_this<Exchange> {
             return;
         }
         resolver_.async_resolve(server_.host, std::to_string(server_.port),
-                                [self = shared_from_this()](boost::system::error_code error,
-                                                            tcp::resolver::results_type results) {
-                                    if (self->done_) {
-                                        return;
-                                    }
+                                guarded([](Exchange& self, boost::system::error_code error,
+                                           const tcp::resolver::results_type& results) {
                                     if (error) {
-                                        self->fail(error, "cannot resolve server " + self->name_ +
-                                                              ": " + error.message());
+                                        self.fail(error, "cannot resolve server " + self.name_ +
+                                                             ": " + error.message());
                                         return;
                                     }
-                                    self->connect({results.begin(), results.end()});
-                                });
+                                    self.connect({results.begin(), results.end()});
+                                }));
     }
-
-    // Closes everything; the handler is not called.
-    void abandon() {
-        handler_ = nullptr;
-        finish();
-    }
-
-    [[nodiscard]] bool done() const noexcept { return done_; }
 
   private:
-    template <class OnExpiry>
-    void arm(std::chrono::milliseconds timeout, OnExpiry on_expiry) {
-        timer_.expires_after(timeout);
-        timer_.async_wait([self = shared_from_this(), on_expiry](boost::system::error_code ec) {
-            if (!ec && !self->done_) {
-                on_expiry(*self);
-            }
-        });
+    friend TimedOperation;
+
+    static RequestResult failure(std::error_code code, std::string message) {
+        return RequestError{code, std::move(message)};
     }
+
+    void on_finish() { resolver_.cancel(); }
 
     void connect(std::vector<tcp::endpoint> endpoints) {
         endpoints_ = std::move(endpoints);
         asio::async_connect(
             socket_, endpoints_,
-            [self = shared_from_this()](boost::system::error_code ec, const tcp::endpoint&) {
-                if (self->done_) {
-                    return;
-                }
+            guarded([](Exchange& self, boost::system::error_code ec, const tcp::endpoint&) {
                 if (ec) {
-                    self->fail(ec, "cannot connect to server " + self->name_ + ": " + ec.message());
+                    self.fail(ec, "cannot connect to server " + self.name_ + ": " + ec.message());
                     return;
                 }
-                self->on_connected();
-            });
+                self.on_connected();
+            }));
     }
 
     void on_connected() {
@@ -245,35 +229,32 @@ class RequestClient::Exchange : public std::enable_shared_from_this<Exchange> {
         // Read while writing: a server over its connection cap answers ERROR 503 without
         // reading (spec §6.5), and that reply must not be lost to a failed write.
         read();
-        asio::async_write(
-            socket_, asio::buffer(out_),
-            [self = shared_from_this()](boost::system::error_code error, std::size_t) {
-                if (!self->done_ && error) {
-                    self->write_error_ = error;
-                }
-            });
+        asio::async_write(socket_, asio::buffer(out_),
+                          guarded([](Exchange& self, boost::system::error_code error, std::size_t) {
+                              if (error) {
+                                  self.write_error_ = error;
+                              }
+                          }));
     }
 
     void read() {
-        socket_.async_read_some(asio::buffer(chunk_), [self = shared_from_this()](
-                                                          boost::system::error_code ec,
-                                                          std::size_t n) {
-            if (self->done_) {
-                return;
-            }
-            self->received_ += n;
-            if (!self->consume(std::string_view(self->chunk_.data(), n))) {
-                return;
-            }
-            if (ec == asio::error::eof) {
-                self->end_of_stream();
-            } else if (ec) {
-                // A reset right after the reply was cut by the server's close.
-                self->fail(ec, "connection to server " + self->name_ + " failed: " + ec.message());
-            } else {
-                self->read();
-            }
-        });
+        socket_.async_read_some(
+            asio::buffer(chunk_),
+            guarded([](Exchange& self, boost::system::error_code ec, std::size_t n) {
+                self.received_ += n;
+                if (!self.consume(std::string_view(self.chunk_.data(), n))) {
+                    return;
+                }
+                if (ec == asio::error::eof) {
+                    self.end_of_stream();
+                } else if (ec) {
+                    // A reset right after the reply was cut by the server's close.
+                    self.fail(ec,
+                              "connection to server " + self.name_ + " failed: " + ec.message());
+                } else {
+                    self.read();
+                }
+            }));
     }
 
     // Feeds the decoder; false once the exchange has finished.
@@ -321,53 +302,16 @@ class RequestClient::Exchange : public std::enable_shared_from_this<Exchange> {
                      std::string(request_name(request_)));
             return;
         }
-        auto handler = take_handler();
-        finish();
-        if (handler) {
-            handler(Response{std::move(*reply), std::move(out_), local_, remote_,
-                             std::move(registering_)});
-        }
-    }
-
-    void fail(std::error_code code, std::string message) {
-        auto handler = take_handler();
-        finish();
-        if (handler) {
-            handler(RequestError{code, std::move(message)});
-        }
-    }
-
-    void fail(const boost::system::error_code& code, std::string message) {
-        fail(std::error_code(code), std::move(message));
-    }
-
-    Handler take_handler() {
-        Handler handler = std::move(handler_);
-        handler_ = nullptr;
-        return handler;
-    }
-
-    void finish() {
-        if (done_) {
-            return;
-        }
-        done_ = true;
-        timer_.cancel();
-        resolver_.cancel();
-        boost::system::error_code ignored;
-        socket_.shutdown(tcp::socket::shutdown_both, ignored);
-        socket_.close(ignored);
+        deliver(
+            Response{std::move(*reply), std::move(out_), local_, remote_, std::move(registering_)});
     }
 
     tcp::resolver resolver_;
-    tcp::socket socket_;
-    asio::steady_timer timer_;
     ServerAddress server_;
     std::string name_;
     Request request_;
     RequestOptions options_;
     StreamDecoder decoder_;
-    Handler handler_;
     std::string out_;
     std::array<char, 1024> chunk_{};
     std::size_t received_ = 0;
@@ -376,7 +320,6 @@ class RequestClient::Exchange : public std::enable_shared_from_this<Exchange> {
     tcp::endpoint local_;
     tcp::endpoint remote_;
     std::optional<ContactRecord> registering_;
-    bool done_ = false;
 };
 
 RequestClient::RequestClient(asio::any_io_executor executor, RequestOptions options)

@@ -14,14 +14,26 @@ std::string str(std::string_view s) {
     return std::string(s);
 }
 
-Answer reply_with(const Message& reply, std::vector<LogLine> log, const Peer& peer,
-                  const ServerOptions& options) {
-    Answer answer{{}, std::move(log)};
+[[nodiscard]] bool logs(LogLevel level, const ServerOptions& options) {
+    return level <= options.log_level;
+}
+
+// Encodes `reply` into `answer.reply`, keeping its capacity.
+void reply_with(const Message& reply, Answer& answer, const Peer& peer,
+                const ServerOptions& options) {
+    answer.reply.clear();
     if (const std::error_code ec = encode(reply, answer.reply, options.decoding.limits)) {
         // Only values the codec itself decoded reach here, so this means a bug, not bad input.
+        answer.reply.clear();
         answer.log.push_back(
             {LogLevel::error, "cannot encode the reply to " + peer.endpoint + ": " + ec.message()});
     }
+}
+
+Answer reply_with(const Message& reply, std::vector<LogLine> log, const Peer& peer,
+                  const ServerOptions& options) {
+    Answer answer{{}, std::move(log)};
+    reply_with(reply, answer, peer, options);
     return answer;
 }
 
@@ -44,74 +56,101 @@ Answer unavailable(std::error_code ec, const Peer& peer, const ServerOptions& op
     return refuse(reply_code::unavailable, ec.message(), peer, options);
 }
 
-Answer on_register(const ContactRecord& contact, const RegisterResult& result, const Peer& peer,
-                   const ServerOptions& options) {
+void on_register(const Contact& contact, const RegisterResult& result, Asking& asking) {
+    const Peer& peer = *asking.peer;
+    const ServerOptions& options = *asking.options;
     if (result.outcome == RegisterOutcome::refused) {
-        return refuse(reply_code::forbidden,
-                      "clientID " + contact.id + " is registered from another address", peer,
-                      options);
+        asking.answer = refuse(
+            reply_code::forbidden,
+            "clientID " + str(contact.id) + " is registered from another address", peer, options);
+        return;
     }
     if (result.outcome == RegisterOutcome::full) {
-        return refuse(reply_code::unavailable,
-                      "registry full: no new clientID until registrations expire", peer, options);
+        asking.answer =
+            refuse(reply_code::unavailable,
+                   "registry full: no new clientID until registrations expire", peer, options);
+        return;
     }
-    std::vector<LogLine> log;
-    log.push_back({LogLevel::info, "REGISTER: " + contact.id + " from " +
-                                       host_port(contact.host, contact.port) + " received"});
-    if (result.outcome == RegisterOutcome::replaced) {
-        log.push_back(
-            {LogLevel::verbose, "REGISTER: " + contact.id + " replaces " +
-                                    host_port(result.previous.host, result.previous.port)});
+    auto& log = asking.answer.log;
+    if (logs(LogLevel::info, options)) {
+        log.push_back({LogLevel::info, "REGISTER: " + str(contact.id) + " from " +
+                                           host_port(contact.host, contact.port) + " received"});
     }
-    note_address_mismatch(contact.view(), peer, log);
-    return reply_with(RegAck{contact.view(), options.regack_status}, std::move(log), peer, options);
+    if (logs(LogLevel::verbose, options)) {
+        if (result.outcome == RegisterOutcome::replaced) {
+            log.push_back(
+                {LogLevel::verbose, "REGISTER: " + str(contact.id) + " replaces " +
+                                        host_port(result.previous.host, result.previous.port)});
+        }
+        note_address_mismatch(contact, peer, log);
+    }
+    reply_with(RegAck{contact, options.regack_status}, asking.answer, peer, options);
 }
 
-Answer on_bridge(const std::string& id, const BridgeResult& result, const Peer& peer,
-                 const ServerOptions& options) {
+void on_bridge(std::string_view id, const BridgeResult& result, Asking& asking) {
+    const Peer& peer = *asking.peer;
+    const ServerOptions& options = *asking.options;
     switch (result.outcome) {
     case BridgeOutcome::not_registered:
-        return refuse(reply_code::not_registered, "clientID " + id + " is not registered", peer,
-                      options);
+        asking.answer = refuse(reply_code::not_registered,
+                               "clientID " + str(id) + " is not registered", peer, options);
+        return;
     case BridgeOutcome::waiting:
-        return reply_with(BridgeAck{}, {{LogLevel::info, "BRIDGE: " + id + " waiting"}}, peer,
-                          options);
+        if (logs(LogLevel::info, options)) {
+            asking.answer.log.push_back({LogLevel::info, "BRIDGE: " + str(id) + " waiting"});
+        }
+        reply_with(BridgeAck{}, asking.answer, peer, options);
+        return;
     case BridgeOutcome::paired: break;
     }
     const ContactRecord& other = *result.peer;
     const ContactRecord& self = result.requester;
-    // Peer first, then requester, as the original server prints it (spec §6.6).
-    std::string line = "BRIDGE: " + other.id + " " + host_port(other.host, other.port) + " " +
-                       self.id + " " + host_port(self.host, self.port);
-    return reply_with(BridgeAck{other.view()}, {{LogLevel::info, std::move(line)}}, peer, options);
+    if (logs(LogLevel::info, options)) {
+        // Peer first, then requester, as the original server prints it (spec §6.6).
+        asking.answer.log.push_back(
+            {LogLevel::info, "BRIDGE: " + other.id + " " + host_port(other.host, other.port) + " " +
+                                 self.id + " " + host_port(self.host, self.port)});
+    }
+    reply_with(BridgeAck{other.view()}, asking.answer, peer, options);
 }
 
 } // namespace
 
-// The handlers own copies of what they use: the registry may answer after `request` is gone.
-void answer(const Message& request, const Peer& peer, Registry& registry,
-            const ServerOptions& options, AnswerHandler done) {
-    if (const auto* r = std::get_if<Register>(&request)) {
+// The registry's handlers hold only the address of `asking`, which stays put until done runs;
+// the request's views stay valid as long (server.cpp feeds the decoder no more meanwhile).
+void ask(Registry& registry, Asking& asking) {
+    asking.answer.reply.clear();
+    asking.answer.log.clear();
+    if (const auto* r = std::get_if<Register>(&asking.request)) {
         registry.async_register(
-            r->self, peer.address,
-            [contact = ContactRecord(r->self), peer, &options,
-             done = std::move(done)](std::error_code ec, const RegisterResult& result) {
-                done(ec ? unavailable(ec, peer, options)
-                        : on_register(contact, result, peer, options));
+            r->self, asking.peer->address,
+            [&asking](std::error_code ec, const RegisterResult& result) {
+                if (ec) {
+                    asking.answer = unavailable(ec, *asking.peer, *asking.options);
+                } else {
+                    on_register(std::get<Register>(asking.request).self, result, asking);
+                }
+                asking.done();
             });
         return;
     }
-    if (const auto* b = std::get_if<Bridge>(&request)) {
-        registry.async_bridge(b->id, [id = str(b->id), peer, &options, done = std::move(done)](
-                                         std::error_code ec, const BridgeResult& result) {
-            done(ec ? unavailable(ec, peer, options) : on_bridge(id, result, peer, options));
+    if (const auto* b = std::get_if<Bridge>(&asking.request)) {
+        registry.async_bridge(b->id, [&asking](std::error_code ec, const BridgeResult& result) {
+            if (ec) {
+                asking.answer = unavailable(ec, *asking.peer, *asking.options);
+            } else {
+                on_bridge(std::get<Bridge>(asking.request).id, result, asking);
+            }
+            asking.done();
         });
         return;
     }
     // The request decoder yields only REGISTER and BRIDGE; this keeps the server safe if that
     // ever changes.
-    done(refuse(reply_code::method_not_allowed,
-                str(method_name(request)) + " is not a request to the server", peer, options));
+    asking.answer = refuse(reply_code::method_not_allowed,
+                           str(method_name(asking.request)) + " is not a request to the server",
+                           *asking.peer, *asking.options);
+    asking.done();
 }
 
 Answer refuse(std::uint16_t code, std::string_view reason, const Peer& peer,

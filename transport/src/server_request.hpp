@@ -32,13 +32,20 @@ struct Peer {
     std::string endpoint; // "127.0.0.1:45678" or "[::1]:45678", for log lines
 };
 
-// Called with what to reply and log, exactly once, inline or later (see Registry).
-using AnswerHandler = std::function<void(Answer)>;
+// One connection's question to the registry and what comes back. It belongs to the connection
+// and stays in place until `done` has run, so the registry's handler holds only its address; its
+// buffers keep their capacity from one request to the next.
+struct Asking {
+    const Peer* peer = nullptr;
+    const ServerOptions* options = nullptr;
+    Message request;            // views into the connection's decoder, which waits meanwhile
+    Answer answer;              // what to reply and log, filled in before `done` runs
+    std::function<void()> done; // called exactly once per ask(), inline or later (see Registry)
+};
 
-// Acts on a decoded request via the registry, then says what to reply and log. `request` need
-// not outlive the call.
-void answer(const Message& request, const Peer& peer, Registry& registry,
-            const ServerOptions& options, AnswerHandler done);
+// Acts on `asking.request` via the registry, then fills in `asking.answer` and calls
+// `asking.done`. Log lines above `options->log_level` are not even composed.
+void ask(Registry& registry, Asking& asking);
 
 // ERROR `code` with `reason`, and the `rejected <peer>: <reason>` line (spec §6.4, §6.6); with
 // ErrorReplies::close, the installed base's answer instead, or none (spec §9.3).

@@ -322,6 +322,24 @@ TEST_F(ServerTest, ServerClosesRightAfterTheReply) {
     EXPECT_EQ(r.end, Received::End::eof);
 }
 
+// spec §4.1, §6.1: after its reply and FIN the server reads and drops what the client still
+// sends until the client closes (or the linger time passes), so that its close cannot reset the
+// connection while the reply is in flight.
+TEST_F(ServerTest, ServerLingersUntilTheClientCloses) {
+    auto options = test_options();
+    options.linger_timeout = 30s;
+    start(options);
+    RawClient client(endpoint_);
+    client.send(register_request("user1", 3000) + "bytes after the request");
+    const Received r = client.receive(10s);
+    EXPECT_EQ(r.bytes, regack("user1", 3000));
+    EXPECT_EQ(r.end, Received::End::eof);
+    std::this_thread::sleep_for(200ms);
+    EXPECT_EQ(server_->connections(), 1U) << "closed before the client did";
+    client.close();
+    EXPECT_TRUE(connections_become(0));
+}
+
 TEST_F(ServerTest, BytesAfterTheFirstRequestAreIgnored) {
     start();
     EXPECT_EQ(

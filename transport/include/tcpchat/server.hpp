@@ -1,9 +1,10 @@
 // The rendezvous server (spec §6): accepts request connections, reads exactly one request with the
 // codec's StreamDecoder, answers it from a Registry, then closes the connection.
 //
-// The server runs on an io_context the caller owns and runs; several threads may call run(), but
-// the server's own handlers are serialised on one strand. Tests start it in-process on port 0 and
-// read the bound port from local_endpoint().
+// The server runs on an io_context the caller owns and runs with one thread; with
+// ServerOptions::threads above 1 it starts that many more threads minus one, each with an
+// io_context of its own and its own share of the connections (transport/README.md, "Threads").
+// Tests start it in-process on port 0 and read the bound port from local_endpoint().
 #pragma once
 
 #include "tcpchat/decode.hpp"
@@ -19,6 +20,8 @@
 #include <string>
 #include <string_view>
 #include <system_error>
+#include <thread>
+#include <vector>
 
 namespace tcpchat {
 
@@ -26,7 +29,8 @@ namespace tcpchat {
 // configured one: `error` is --quiet, `info` the default, `verbose` adds per-connection lines.
 enum class LogLevel : std::uint8_t { error, info, verbose };
 
-// Receives each log line, without a line end. Called on the server's strand.
+// Receives each log line, without a line end. Called from the server's threads, one call at a
+// time.
 using LogSink = std::function<void(LogLevel, std::string_view line)>;
 
 // What a client gets when its request is refused (spec §9.3): ERROR with a code and reason, or,
@@ -48,6 +52,9 @@ struct ServerOptions {
     // stop(): how long in-flight connections may take before they are cut (spec §6.5).
     std::chrono::milliseconds drain_timeout{2000};
     LogLevel log_level = LogLevel::info;
+    // Threads serving connections, each with its own listening socket on the same port
+    // (SO_REUSEPORT) and its own connections; the caller's thread is the first of them.
+    unsigned threads = 1;
 };
 
 class Server {
@@ -68,17 +75,25 @@ class Server {
     [[nodiscard]] boost::asio::ip::tcp::endpoint local_endpoint() const;
 
     // Graceful stop, callable from any thread: stop accepting, let connections in flight finish
-    // for at most drain_timeout, then close the rest. `on_stopped` runs on the server's strand
-    // once no connection is left; the io_context then runs out of the server's work.
+    // for at most drain_timeout, then close the rest. `on_stopped` runs on one of the server's
+    // threads once no connection is left; the io_contexts then run out of the server's work.
     void stop(std::function<void()> on_stopped = {});
 
     // Connections open right now (for tests and logs); callable from any thread.
     [[nodiscard]] std::size_t connections() const noexcept;
 
+    // Connections accepted so far, turned-away ones included; callable from any thread.
+    [[nodiscard]] std::uint64_t accepted() const noexcept;
+
     class State; // the shared state connections keep alive; defined in server.cpp
 
   private:
+    void shut_down();
+
+    boost::asio::io_context& io_;
     std::shared_ptr<State> state_;
+    std::vector<std::unique_ptr<boost::asio::io_context>> own_; // threads 2..N
+    std::vector<std::thread> threads_;
 };
 
 } // namespace tcpchat

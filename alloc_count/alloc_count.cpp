@@ -1,7 +1,6 @@
-// Replaces every global operator new/delete with a counting one over malloc/free. Whatever the
-// codec, Boost.Beast or the standard library allocate through `new` is counted; http-parser and
-// memchr allocate nothing.
-#include "alloc_count.hpp"
+// Replaces every global operator new/delete with a counting one over malloc/free: whatever the
+// program, Asio or the standard library allocate through `new` is counted.
+#include "tcpchat/alloc_count.hpp"
 
 #include <atomic>
 #include <cstdlib>
@@ -27,11 +26,11 @@ void* allocate(std::size_t size, std::align_val_t align) {
 
 } // namespace
 
-std::uint64_t tcpchat::bench::allocations() noexcept {
+std::uint64_t tcpchat::allocations() noexcept {
     return count.load(std::memory_order_relaxed);
 }
 
-std::uint64_t tcpchat::bench::thread_allocations() noexcept {
+std::uint64_t tcpchat::thread_allocations() noexcept {
     return thread_count;
 }
 
