@@ -96,6 +96,21 @@ TEST_P(Split, RandomChunks) {
     }
 }
 
+// Each message comes out before the next chunk is fed, not only at finish(): in a chat of turns,
+// a line held back until the peer's next chunk would not be shown in time.
+TEST_P(Split, EachMessageBeforeTheNextChunk) {
+    const StreamCase& c = GetParam();
+    const std::string bytes = unescape(c.bytes);
+    for (std::size_t cut = 0; cut <= bytes.size(); ++cut) {
+        ASSERT_TRUE(test::prompt(c.context, bytes, {cut})) << "split at " << cut;
+    }
+    std::vector<std::size_t> cuts;
+    for (std::size_t i = 1; i < bytes.size(); ++i) {
+        cuts.push_back(i);
+    }
+    EXPECT_TRUE(test::prompt(c.context, bytes, cuts)) << "one byte at a time";
+}
+
 INSTANTIATE_TEST_SUITE_P(Streams, Split, ::testing::ValuesIn(streams),
                          [](const auto& info) { return std::string(info.param.name); });
 
@@ -159,6 +174,23 @@ TEST(StreamDecoder, WaitsForTheByteThatTellsQuitFromText) {
     const Step step = decoder.feed("\r\n");
     ASSERT_EQ(step.status, Status::message);
     EXPECT_TRUE(std::holds_alternative<Quit>(step.message));
+}
+
+// The text line after a text `QUIT` comes out with the chunk that completes it: the decoder
+// holds it already, and must not wait for another chunk (or the end of the stream) to yield it.
+// (Without quit_forms: else QUIT, a line and an empty line may still be a farewell, §9.2.)
+TEST(StreamDecoder, LineAfterQuitTextComesOutWithItsChunk) {
+    StreamDecoder decoder(Context::chat, {~Leniency::quit_forms, {}});
+    EXPECT_EQ(decoder.feed("QUIT\r\n").status, Status::need_more);
+    std::string_view data = "hello\r\n";
+    Step step = decoder.feed(data);
+    data.remove_prefix(step.consumed);
+    ASSERT_EQ(step.status, Status::message);
+    EXPECT_EQ(std::get<Text>(step.message).text, "QUIT");
+    step = decoder.feed(data);
+    ASSERT_EQ(step.status, Status::message);
+    EXPECT_EQ(std::get<Text>(step.message).text, "hello");
+    EXPECT_TRUE(decoder.idle());
 }
 
 TEST(StreamDecoder, ShortLineIsYieldedAtOnce) {
