@@ -1,7 +1,8 @@
 // The incremental decoder (spec §4.1). It decodes in place whatever complete messages a chunk
-// holds, and keeps only an unfinished message's bytes, re-decoding them when a line completes
-// or a limit is crossed. Every decision is parse_one()'s, on the same bytes a one-shot decode
-// would see, so the result does not depend on how the stream was split.
+// holds, and keeps only an unfinished message's bytes, going on with them when a line completes
+// or a limit is crossed: the lines of a framed message already checked are not checked again
+// (detail::Progress). Every decision is parse_one()'s, on the same bytes a one-shot decode would
+// see, so the result does not depend on how the stream was split.
 #include "tcpchat/stream_decoder.hpp"
 
 #include "parse.hpp"
@@ -21,6 +22,7 @@ void StreamDecoder::reset(Context context) {
     dirty_ = false;
     offset_ = 0;
     quit_seen_ = false;
+    progress_ = {};
     failed_.reset();
 }
 
@@ -45,6 +47,7 @@ Step StreamDecoder::fail(DecodeError error, std::size_t consumed) {
 }
 
 void StreamDecoder::yield(Step& step, std::size_t consumed) {
+    progress_ = {};
     context_ = detail::next_context(context_, step.message);
     quit_seen_ = std::holds_alternative<Quit>(step.message);
     step.consumed = consumed;
@@ -102,7 +105,8 @@ Step StreamDecoder::take(std::string_view input) {
         if (quit_seen_) {
             return fail({Errc::data_after_quit, offset_, "nothing after QUIT"}, 0);
         }
-        Step step = detail::parse_one(context_, input, options_, false);
+        progress_ = {};
+        Step step = detail::parse_one(context_, input, options_, false, &progress_);
         switch (step.status) {
         case Status::message: {
             const std::size_t used = step.consumed;
@@ -157,7 +161,7 @@ Step StreamDecoder::take(std::string_view input) {
             return fail({Errc::data_after_quit, offset_, "nothing after QUIT"}, consumed);
         }
         dirty_ = false;
-        Step step = detail::parse_one(context_, pending_, options_, false);
+        Step step = detail::parse_one(context_, pending_, options_, false, &progress_);
         if (step.status == Status::message) {
             yielded_ = step.consumed;
             yield(step, consumed);

@@ -16,6 +16,7 @@
 #pragma once
 
 #include "tcpchat/decode.hpp"
+#include "tcpchat/progress.hpp"
 
 #include <cstdint>
 #include <optional>
@@ -75,6 +76,7 @@ class StreamDecoder {
     bool dirty_ = false;         // pending_ changed since it was last decoded
     std::uint64_t offset_ = 0;   // stream offset of pending_[0], or of the next input byte
     bool quit_seen_ = false;
+    detail::Progress progress_; // how far the lines of the message at pending_[0] were checked
     std::optional<DecodeError> failed_;
 };
 
