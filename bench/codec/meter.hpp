@@ -4,7 +4,7 @@
 #pragma once
 
 #include "alloc_count.hpp"
-#include "throw_count.hpp"
+#include "throw_count.hpp" // codec/test
 
 #include <benchmark/benchmark.h>
 #include <cstdint>
@@ -14,12 +14,12 @@ namespace tcpchat::bench {
 class Meter {
   public:
     // Call right before `for (auto _ : state)`.
-    Meter() : start_(allocations()), thrown_(throws()) {}
+    Meter() : start_(allocations()), thrown_(test::throws()) {}
 
     // Call after the loop: `messages` and `bytes` are per iteration.
     void report(benchmark::State& state, std::uint64_t messages, std::uint64_t bytes) const {
         const std::uint64_t allocated = allocations() - start_;
-        const std::uint64_t thrown = throws() - thrown_;
+        const std::uint64_t thrown = test::throws() - thrown_;
         const auto iterations = std::uint64_t(state.iterations());
         state.SetItemsProcessed(std::int64_t(iterations * messages));
         state.SetBytesProcessed(std::int64_t(iterations * bytes));

@@ -863,9 +863,9 @@ const char* restore(const detail::Progress& pr, ParseState& st) {
 // need for more bytes (touched_end, Errc::truncated) and records the state in `to`. `from`
 // resumes where an earlier attempt on the same message stopped.
 template <bool Track>
-Attempt attempt_framed(Context context, const char* begin, const char* end,
-                       const DecodeOptions& options, const detail::Progress* from,
-                       detail::Progress* to) {
+[[gnu::noinline]] Attempt attempt_framed(Context context, const char* begin, const char* end,
+                                         const DecodeOptions& options, const detail::Progress* from,
+                                         detail::Progress* to) {
     ParseState st(options, context, begin);
     const char* line = from != nullptr && from->checked != 0 ? restore(*from, st) : begin;
     Attempt a;
@@ -1132,16 +1132,18 @@ Step parse_general(Context context, std::string_view bytes, const DecodeOptions&
     const char* begin = bytes.data();
     const char* end = begin + bytes.size();
     Step step;
-    if (!final && context == Context::chat && std::memchr(begin, '\n', bytes.size()) == nullptr &&
+    if (!final && context == Context::chat && bytes.size() <= options.limits.line_length + 1 &&
+        std::memchr(begin, '\n', bytes.size()) == nullptr &&
         !proves_limit(options.limits, begin, begin, end)) {
         // The first line, hence any chat item, is unfinished and within the limits: judged once
-        // it is complete (a text line is a message of its own, §5.6).
+        // it is complete (a text line is a message of its own, §5.6). More bytes than a line
+        // holds, without a LF, prove MAX-LINE exceeded: the parse below says so.
         step.status = Status::need_more;
         step.consumed = bytes.size();
         return step;
     }
-    const Progress from = progress != nullptr ? *progress : Progress{};
-    Attempt a = attempt<false>(context, begin, end, options, final, &from, progress);
+    // `progress` is read before it is written, and written only when the attempt needs more.
+    Attempt a = attempt<false>(context, begin, end, options, final, progress, progress);
     std::optional<Failure>& failure = a.failure;
 
     // A result reached by looking past the end of `bytes` may change with more bytes. Limits are
@@ -1155,7 +1157,7 @@ Step parse_general(Context context, std::string_view bytes, const DecodeOptions&
         const char* seen_end =
             touched_end
                 ? end
-                : attempt<true>(context, begin, end, options, final, &from, nullptr).seen_end;
+                : attempt<true>(context, begin, end, options, final, progress, nullptr).seen_end;
         if (auto limit = limit_exceeded(options.limits, begin, a.line_start, seen_end)) {
             failure = limit;
         }

@@ -2,6 +2,7 @@
 // a time, or coalesced into one chunk yields the same messages and the same error at the same
 // offset as the one-shot decode of the whole stream.
 #include "test_support.hpp"
+#include "throw_count.hpp"
 
 #include <gtest/gtest.h>
 #include <random>
@@ -109,6 +110,28 @@ TEST_P(Split, EachMessageBeforeTheNextChunk) {
         cuts.push_back(i);
     }
     EXPECT_TRUE(test::prompt(c.context, bytes, cuts)) << "one byte at a time";
+}
+
+// Valid input cut anywhere is decoded without an exception (spec §4.1): the decoder goes on from
+// the lines it checked instead of parsing the message again and failing at the cut.
+TEST_P(Split, ValidInputCutAnywhereThrowsNothing) {
+    const StreamCase& c = GetParam();
+    if (c.error) {
+        return; // an error may be found by an exception: only valid input is held to it
+    }
+    const std::string bytes = unescape(c.bytes);
+    std::vector<std::size_t> every;
+    for (std::size_t i = 1; i < bytes.size(); ++i) {
+        every.push_back(i);
+    }
+    for (std::size_t cut = 0; cut <= bytes.size(); ++cut) {
+        for (const auto& cuts : {std::vector<std::size_t>{cut}, every}) {
+            const std::uint64_t before = test::throws();
+            const auto after = test::fed(c.context, bytes, cuts);
+            ASSERT_EQ(test::throws(), before) << "split at " << cut;
+            ASSERT_FALSE(after.back().error) << "split at " << cut;
+        }
+    }
 }
 
 INSTANTIATE_TEST_SUITE_P(Streams, Split, ::testing::ValuesIn(streams),

@@ -67,6 +67,7 @@ class StreamDecoder {
     [[nodiscard]] Step judge_opening(std::string_view bytes, Step step) const;
     void yield(Step& step, std::size_t consumed);
     void drop_yielded();
+    [[nodiscard]] std::size_t whole_lines(std::string_view piece) const;
 
     Context context_;
     DecodeOptions options_;

@@ -16,7 +16,7 @@ using Throw = void (*)(void*, std::type_info*, void (*)(void*));
 
 } // namespace
 
-std::uint64_t tcpchat::bench::throws() noexcept {
+std::uint64_t tcpchat::test::throws() noexcept {
     return count.load(std::memory_order_relaxed);
 }
 
