@@ -5,6 +5,7 @@
 // across the codec's API. A complete, valid message throws nothing and allocates nothing.
 #include "parse.hpp"
 #include "tcpchat/grammar.hpp"
+#include "text.hpp"
 
 #include <algorithm>
 #include <array>
@@ -26,8 +27,9 @@ namespace g = tcpchat::grammar;
 // (spec §7) so that a decision does not depend on where the stream was cut; that costs a little
 // on every byte, so a parse that fails is simply run again with tracking.
 template <bool Track>
-class Input : public pegtl::memory_input<pegtl::tracking_mode::lazy, pegtl::eol::crlf> {
-    using base = pegtl::memory_input<pegtl::tracking_mode::lazy, pegtl::eol::crlf>;
+class Input
+    : public pegtl::memory_input<pegtl::tracking_mode::lazy, pegtl::eol::crlf, const char*> {
+    using base = pegtl::memory_input<pegtl::tracking_mode::lazy, pegtl::eol::crlf, const char*>;
 
   public:
     Input(const char* begin, const char* end) : base(begin, end, ""), seen_end_(begin) {}
@@ -534,16 +536,31 @@ struct action<g::quit_message> {
 template <>
 struct action<g::text_end> : on_line_end {};
 
+// QUIT-stuffing (spec §5.6): what a text line's text is, as sent.
+enum class Stuffing : std::uint8_t {
+    none,      // the text itself
+    stuffed,   // `\`+`QUIT`: one backslash less
+    bare_quit, // `QUIT`: the QUIT message's first line, text only under unstuffed_quit
+};
+Stuffing stuffing(std::string_view text) noexcept {
+    const std::size_t slashes = text.find_first_not_of('\\');
+    if (slashes == std::string_view::npos || text.substr(slashes) != "QUIT") {
+        return Stuffing::none;
+    }
+    return slashes > 0 ? Stuffing::stuffed : Stuffing::bare_quit;
+}
+
 // A text line's text, unstuffed (spec §5.6): `\`+`QUIT` loses one backslash; a bare `QUIT` line
 // that is not the QUIT message is text only under the unstuffed_quit leniency.
 Text unstuffed(std::string_view text, const char* at, const ParseState& st) {
-    const std::size_t slashes = text.find_first_not_of('\\');
-    if (slashes != std::string_view::npos && text.substr(slashes) == "QUIT") {
-        if (slashes > 0) {
-            text.remove_prefix(1);
-        } else if (!st.allows(Leniency::unstuffed_quit)) {
+    switch (stuffing(text)) {
+    case Stuffing::stuffed: text.remove_prefix(1); break;
+    case Stuffing::bare_quit:
+        if (!st.allows(Leniency::unstuffed_quit)) {
             throw Failure{Errc::unstuffed_quit, at, "\\QUIT for the text QUIT, or QUIT CRLF CRLF"};
         }
+        break;
+    case Stuffing::none: break;
     }
     return Text{text};
 }
@@ -1108,6 +1125,30 @@ bool match(const char* begin, const char* end, const Limits& lim, Step& step) {
     return true;
 }
 
+// A text line (spec §4.4, §5.6) in the chat context: text bytes found a word at a time, then
+// CRLF, within MAX-LINE. A line `QUIT` or `CHAT` may begin a message of several lines (§5.7,
+// §9.2), which the general path tells apart.
+bool text_line(std::string_view bytes, const Limits& lim, Step& step) {
+    const std::size_t n = detail::first_non_text(bytes.substr(0, lim.line_length + 1));
+    if (n > lim.line_length || n + 2 > lim.message_size || n + 2 > bytes.size() ||
+        bytes[n] != '\r' || bytes[n + 1] != '\n') {
+        return false;
+    }
+    std::string_view text = bytes.substr(0, n);
+    const Stuffing stuffed = stuffing(text);
+    if (stuffed == Stuffing::bare_quit || text == "CHAT") {
+        return false;
+    }
+    if (stuffed == Stuffing::stuffed) {
+        text.remove_prefix(1);
+    }
+    step.status = Status::message;
+    step.consumed = n + 2;
+    step.message = Text{text};
+    step.framing = Framing::crlf;
+    return true;
+}
+
 } // namespace canonical
 
 } // namespace
@@ -1122,7 +1163,7 @@ bool parse_canonical(Context context, std::string_view bytes, const Limits& limi
     case Context::response: return canonical::match<canonical::response>(begin, end, limits, step);
     case Context::chat_open:
         return canonical::match<canonical::chat_opening>(begin, end, limits, step);
-    case Context::chat: break;
+    case Context::chat: return canonical::text_line(bytes, limits, step);
     }
     return false;
 }
