@@ -1128,7 +1128,7 @@ bool match(const char* begin, const char* end, const Limits& lim, Step& step) {
 // A text line (spec §4.4, §5.6) in the chat context: text bytes found a word at a time, then
 // CRLF, within MAX-LINE. A line `QUIT` or `CHAT` may begin a message of several lines (§5.7,
 // §9.2), which the general path tells apart.
-bool text_line(std::string_view bytes, const Limits& lim, Step& step) {
+[[gnu::noinline]] bool text_line(std::string_view bytes, const Limits& lim, Step& step) {
     const std::size_t n = detail::first_non_text(bytes.substr(0, lim.line_length + 1));
     if (n > lim.line_length || n + 2 > lim.message_size || n + 2 > bytes.size() ||
         bytes[n] != '\r' || bytes[n + 1] != '\n') {
