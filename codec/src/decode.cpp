@@ -836,7 +836,7 @@ detail::Progress save(const ParseState& st, const char* checked) {
     pr.checked = std::uint32_t(checked - st.begin);
     pr.method = std::uint8_t(st.method);
     pr.seen = st.seen;
-    pr.last_field = std::int8_t(st.last_field);
+    pr.last_field = st.last_field;
     pr.status = st.status;
     pr.headers = std::uint32_t(st.headers);
     pr.port = st.port;

@@ -18,7 +18,7 @@ struct Progress {
     std::uint32_t checked = 0; // bytes of whole lines checked; 0: start at the method line
     std::uint8_t method = 0;
     std::uint8_t seen = 0;
-    std::int8_t last_field = -1;
+    std::int32_t last_field = -1;
     bool status = false;
     std::uint32_t headers = 0;
     std::uint16_t port = 0;
