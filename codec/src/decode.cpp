@@ -806,6 +806,20 @@ struct Attempt {
     Framing framing = Framing::crlf;
 };
 
+// What a parse that stopped where `in` is made of the message.
+template <bool Track>
+Attempt outcome(const Input<Track>& in, const ParseState& st, std::optional<Failure> failure) {
+    Attempt a;
+    a.failure = failure;
+    a.touched_end = in.reached_end();
+    a.stop = in.current();
+    a.seen_end = in.seen_end();
+    a.line_start = st.line_start;
+    a.result = st.result;
+    a.framing = st.framing;
+    return a;
+}
+
 // Whether the bytes of [line, end), the unfinished last line of the message at `begin`, prove a
 // limit exceeded (spec §7; a CR last may still be followed by its LF and is not content).
 bool proves_limit(const Limits& lim, const char* begin, const char* line, const char* end) {
@@ -885,11 +899,11 @@ template <bool Track>
                                          detail::Progress* to) {
     ParseState st(options, context, begin);
     const char* line = from != nullptr && from->checked != 0 ? restore(*from, st) : begin;
-    Attempt a;
     for (;;) {
         const bool complete = std::memchr(line, '\n', std::size_t(end - line)) != nullptr;
         if (!complete && !proves_limit(options.limits, begin, line, end) &&
             (line != begin || unfinished_method_line(line, end))) {
+            Attempt a;
             a.failure = Failure{Errc::truncated, end, "the rest of the line"};
             a.touched_end = true;
             a.stop = a.seen_end = end;
@@ -901,6 +915,7 @@ template <bool Track>
         }
         Input<Track> in(line, end);
         bool done = false;
+        std::optional<Failure> failure;
         try {
             if (line == begin) {
                 run<g::method_line>(in, st);
@@ -912,15 +927,10 @@ template <bool Track>
                 run<pegtl::must<g::blank_line>>(in, st); // raises: neither a header nor the end
             }
         } catch (const Failure& f) {
-            a.failure = f;
+            failure = f;
         }
-        a.touched_end = in.reached_end();
-        a.stop = in.current();
-        a.seen_end = in.seen_end();
-        a.line_start = st.line_start;
-        if (done || a.failure || a.touched_end) {
-            a.result = st.result;
-            return a;
+        if (done || failure || in.reached_end()) {
+            return outcome(in, st, failure);
         }
         line = in.current();
     }
@@ -946,15 +956,7 @@ Attempt attempt(Context context, const char* begin, const char* end, const Decod
             failure = f;
         }
         if (matched || failure) {
-            Attempt a;
-            a.failure = failure;
-            a.touched_end = in.reached_end();
-            a.stop = in.current();
-            a.seen_end = in.seen_end();
-            a.line_start = st.line_start;
-            a.result = st.result;
-            a.framing = st.framing;
-            return a;
+            return outcome(in, st, failure);
         }
         Attempt a = attempt_framed<Track>(context, begin, end, options, from, to);
         // Bytes still to come could make it a message-framed turn after all.
@@ -966,7 +968,7 @@ Attempt attempt(Context context, const char* begin, const char* end, const Decod
     }
     Input<Track> in(begin, end);
     ParseState st(options, context, begin);
-    Attempt a;
+    std::optional<Failure> failure;
     try {
         bool matched = false;
         switch (context) {
@@ -980,18 +982,12 @@ Attempt attempt(Context context, const char* begin, const char* end, const Decod
             break;
         }
         if (!matched) {
-            a.failure = Failure{Errc::malformed_header, in.current(), "a message"};
+            failure = Failure{Errc::malformed_header, in.current(), "a message"};
         }
     } catch (const Failure& f) {
-        a.failure = f;
+        failure = f;
     }
-    a.touched_end = in.reached_end();
-    a.stop = in.current();
-    a.seen_end = in.seen_end();
-    a.line_start = st.line_start;
-    a.result = st.result;
-    a.framing = st.framing;
-    return a;
+    return outcome(in, st, failure);
 }
 
 // --- the canonical path -------------------------------------------------------------------
