@@ -18,7 +18,8 @@ install(TARGETS tcpchat_codec tcpchat_transport EXPORT tcpchatTargets
         LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
         INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/codec/include/ ${PROJECT_SOURCE_DIR}/transport/include/
-        DESTINATION ${CMAKE_INSTALL_INCLUDEDIR} FILES_MATCHING PATTERN "*.hpp")
+        DESTINATION ${CMAKE_INSTALL_INCLUDEDIR} FILES_MATCHING PATTERN "*.hpp"
+        PATTERN "grammar.hpp" EXCLUDE) # tcpchat::grammar, the codec's private PEGTL rules
 install(FILES ${PROJECT_BINARY_DIR}/codec/include/tcpchat/version.hpp
         DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/tcpchat)
 
@@ -35,7 +36,7 @@ install(FILES ${PROJECT_BINARY_DIR}/tcpchatConfig.cmake
               ${PROJECT_BINARY_DIR}/tcpchatConfigVersion.cmake
         DESTINATION ${tcpchat_cmake_dir})
 
-# pkg-config for the codec alone (PEGTL is header-only, in the default include path on Debian).
+# pkg-config for the codec alone (it needs nothing else: PEGTL is header-only and private).
 file(RELATIVE_PATH tcpchat_pc_to_prefix "/${CMAKE_INSTALL_LIBDIR}/pkgconfig" "/")
 string(REGEX REPLACE "/$" "" tcpchat_pc_to_prefix "${tcpchat_pc_to_prefix}")
 configure_file(${PROJECT_SOURCE_DIR}/cmake/tcpchat-codec.pc.in

@@ -19,11 +19,6 @@ namespace {
 constexpr std::uint16_t first_port = 20000;
 constexpr auto watch_interval = std::chrono::milliseconds(50);
 
-std::string describe(const DecodeError& e) {
-    return std::string(errc_name(e.code)) + " at byte " + std::to_string(e.offset) + " (expected " +
-           std::string(e.expected) + ")";
-}
-
 // With nothing listening, a connect to a port of the ephemeral range can meet itself (TCP
 // simultaneous open) and read back its own request: that is no reply, but no server at all.
 bool connected_to_itself(const tcp::socket& socket) {
@@ -206,7 +201,7 @@ void RequestWorker::on_read(Slot& s, const boost::system::error_code& ec, std::s
                 break;
             } else {
                 s.results.fail(ErrorKind::closed,
-                               "the server closed inside its reply: " + describe(step.error));
+                               "the server closed inside its reply: " + to_string(step.error));
                 break;
             }
         }
@@ -235,7 +230,7 @@ bool RequestWorker::consume(Slot& s, std::size_t n) {
             if (connected_to_itself(s.socket)) {
                 s.results.fail(ErrorKind::connect, "connected to itself: is the server running?");
             } else {
-                s.results.fail(ErrorKind::bad_reply, "undecodable reply: " + describe(step.error));
+                s.results.fail(ErrorKind::bad_reply, "undecodable reply: " + to_string(step.error));
             }
             return false;
         default: return true;

@@ -5,6 +5,7 @@
 // across the codec's API. A complete, valid message throws nothing and allocates nothing.
 #include "parse.hpp"
 #include "tcpchat/grammar.hpp"
+#include "text.hpp"
 
 #include <algorithm>
 #include <array>
@@ -26,8 +27,9 @@ namespace g = tcpchat::grammar;
 // (spec §7) so that a decision does not depend on where the stream was cut; that costs a little
 // on every byte, so a parse that fails is simply run again with tracking.
 template <bool Track>
-class Input : public pegtl::memory_input<pegtl::tracking_mode::lazy, pegtl::eol::crlf> {
-    using base = pegtl::memory_input<pegtl::tracking_mode::lazy, pegtl::eol::crlf>;
+class Input
+    : public pegtl::memory_input<pegtl::tracking_mode::lazy, pegtl::eol::crlf, const char*> {
+    using base = pegtl::memory_input<pegtl::tracking_mode::lazy, pegtl::eol::crlf, const char*>;
 
   public:
     Input(const char* begin, const char* end) : base(begin, end, ""), seen_end_(begin) {}
@@ -534,16 +536,31 @@ struct action<g::quit_message> {
 template <>
 struct action<g::text_end> : on_line_end {};
 
+// QUIT-stuffing (spec §5.6): what a text line's text is, as sent.
+enum class Stuffing : std::uint8_t {
+    none,      // the text itself
+    stuffed,   // `\`+`QUIT`: one backslash less
+    bare_quit, // `QUIT`: the QUIT message's first line, text only under unstuffed_quit
+};
+Stuffing stuffing(std::string_view text) noexcept {
+    const std::size_t slashes = text.find_first_not_of('\\');
+    if (slashes == std::string_view::npos || text.substr(slashes) != "QUIT") {
+        return Stuffing::none;
+    }
+    return slashes > 0 ? Stuffing::stuffed : Stuffing::bare_quit;
+}
+
 // A text line's text, unstuffed (spec §5.6): `\`+`QUIT` loses one backslash; a bare `QUIT` line
 // that is not the QUIT message is text only under the unstuffed_quit leniency.
 Text unstuffed(std::string_view text, const char* at, const ParseState& st) {
-    const std::size_t slashes = text.find_first_not_of('\\');
-    if (slashes != std::string_view::npos && text.substr(slashes) == "QUIT") {
-        if (slashes > 0) {
-            text.remove_prefix(1);
-        } else if (!st.allows(Leniency::unstuffed_quit)) {
+    switch (stuffing(text)) {
+    case Stuffing::stuffed: text.remove_prefix(1); break;
+    case Stuffing::bare_quit:
+        if (!st.allows(Leniency::unstuffed_quit)) {
             throw Failure{Errc::unstuffed_quit, at, "\\QUIT for the text QUIT, or QUIT CRLF CRLF"};
         }
+        break;
+    case Stuffing::none: break;
     }
     return Text{text};
 }
@@ -789,14 +806,169 @@ struct Attempt {
     Framing framing = Framing::crlf;
 };
 
+// What a parse that stopped where `in` is made of the message.
+template <bool Track>
+Attempt outcome(const Input<Track>& in, const ParseState& st, std::optional<Failure> failure) {
+    Attempt a;
+    a.failure = failure;
+    a.touched_end = in.reached_end();
+    a.stop = in.current();
+    a.seen_end = in.seen_end();
+    a.line_start = st.line_start;
+    a.result = st.result;
+    a.framing = st.framing;
+    return a;
+}
+
+// Whether the bytes of [line, end), the unfinished last line of the message at `begin`, prove a
+// limit exceeded (spec §7; a CR last may still be followed by its LF and is not content).
+bool proves_limit(const Limits& lim, const char* begin, const char* line, const char* end) {
+    const char* content_end = end > line && end[-1] == '\r' ? end - 1 : end;
+    return std::size_t(content_end - line) > lim.line_length ||
+           std::size_t(end - begin) > lim.message_size;
+}
+
+// Whether [begin, end), a method line without its LF, may still become a method line: a prefix of
+// a method, or a method and a prefix of CRLF. When it cannot, the method line's rule decides now,
+// as on a whole line (spec §8: an unknown method is an error before its line ends).
+bool unfinished_method_line(const char* begin, const char* end) {
+    Input<false> in(begin, end);
+    const bool method = pegtl::parse<g::method>(in);
+    const auto rest = std::size_t(end - in.current());
+    // "BRIDGEA" is no BRIDGE line, but may be BRIDGEACK's: any alternative that met the end.
+    return in.reached_end() || (method && (rest == 0 || (rest == 1 && *in.current() == '\r')));
+}
+
+// The state of a framed message after its checked lines, as offsets from its first byte.
+detail::Progress save(const ParseState& st, const char* checked) {
+    const auto span = [&](std::string_view v) {
+        return v.empty() ? detail::Progress::Span{}
+                         : detail::Progress::Span{std::uint32_t(v.data() - st.begin),
+                                                  std::uint32_t(v.size())};
+    };
+    detail::Progress pr;
+    pr.checked = std::uint32_t(checked - st.begin);
+    pr.method = std::uint8_t(st.method);
+    pr.seen = st.seen;
+    pr.last_field = st.last_field;
+    pr.status = st.status;
+    pr.headers = std::uint32_t(st.headers);
+    pr.port = st.port;
+    pr.code = st.code;
+    pr.id = span(st.id);
+    pr.host = span(st.host);
+    pr.reason = span(st.reason);
+    for (std::size_t f = 0; f < st.value_pos.size(); ++f) {
+        pr.value_pos[f] =
+            st.value_pos[f] == nullptr ? 0 : std::uint32_t(st.value_pos[f] - st.begin) + 1;
+    }
+    return pr;
+}
+
+// Puts the saved state back, over bytes that start where the message does; returns where the
+// first line not checked yet starts.
+const char* restore(const detail::Progress& pr, ParseState& st) {
+    const auto view = [&](detail::Progress::Span s) {
+        return s.size == 0 ? std::string_view{} : std::string_view(st.begin + s.at, s.size);
+    };
+    st.method = Method(pr.method);
+    st.seen = pr.seen;
+    st.last_field = pr.last_field;
+    st.status = pr.status;
+    st.headers = pr.headers;
+    st.port = pr.port;
+    st.code = pr.code;
+    st.id = view(pr.id);
+    st.host = view(pr.host);
+    st.reason = view(pr.reason);
+    for (std::size_t f = 0; f < st.value_pos.size(); ++f) {
+        st.value_pos[f] = pr.value_pos[f] == 0 ? nullptr : st.begin + pr.value_pos[f] - 1;
+    }
+    st.line_start = st.begin + pr.checked;
+    return st.line_start;
+}
+
+// A framed message (spec §4.3: method line, header lines, the empty line), not at the end of the
+// stream: matched a line at a time with the rules of framed_message, each line once it is
+// complete. An unfinished line within the limits is not looked at: the attempt stops there as a
+// need for more bytes (touched_end, Errc::truncated) and records the state in `to`. `from`
+// resumes where an earlier attempt on the same message stopped.
+template <bool Track>
+[[gnu::noinline]] Attempt attempt_framed(Context context, const char* begin, const char* end,
+                                         const DecodeOptions& options, const detail::Progress* from,
+                                         detail::Progress* to) {
+    ParseState st(options, context, begin);
+    const char* line = from != nullptr && from->checked != 0 ? restore(*from, st) : begin;
+    for (;;) {
+        const bool complete = std::memchr(line, '\n', std::size_t(end - line)) != nullptr;
+        if (!complete && !proves_limit(options.limits, begin, line, end) &&
+            (line != begin || unfinished_method_line(line, end))) {
+            Attempt a;
+            a.failure = Failure{Errc::truncated, end, "the rest of the line"};
+            a.touched_end = true;
+            a.stop = a.seen_end = end;
+            a.line_start = line;
+            if (to != nullptr) {
+                *to = save(st, line);
+            }
+            return a;
+        }
+        Input<Track> in(line, end);
+        bool done = false;
+        std::optional<Failure> failure;
+        try {
+            if (line == begin) {
+                run<g::method_line>(in, st);
+            } else if (end - line >= 2 && line[0] == '\r' && line[1] == '\n') {
+                run<g::blank_line>(in, st);
+                on_framed_message::apply(in, st);
+                done = true;
+            } else if (!run<g::header_line>(in, st)) {
+                run<pegtl::must<g::blank_line>>(in, st); // raises: neither a header nor the end
+            }
+        } catch (const Failure& f) {
+            failure = f;
+        }
+        if (done || failure || in.reached_end()) {
+            return outcome(in, st, failure);
+        }
+        line = in.current();
+    }
+}
+
 // `turn_ended`: the input runs to the end of the peer's turn (a pause or the end of the stream),
 // where the rules of a whole turn apply (§5.6, §9.2).
 template <bool Track>
 Attempt attempt(Context context, const char* begin, const char* end, const DecodeOptions& options,
-                bool turn_ended) {
+                bool turn_ended, const detail::Progress* from, detail::Progress* to) {
+    if (!turn_ended && (context == Context::request || context == Context::response)) {
+        return attempt_framed<Track>(context, begin, end, options, from, to);
+    }
+    if (!turn_ended && context == Context::chat_open) {
+        // chat_opening: a message-framed first turn (§9.2), else the CHAT message, line by line.
+        Input<Track> in(begin, end);
+        ParseState st(options, context, begin);
+        std::optional<Failure> failure;
+        bool matched = false;
+        try {
+            matched = run<g::message_turn>(in, st);
+        } catch (const Failure& f) {
+            failure = f;
+        }
+        if (matched || failure) {
+            return outcome(in, st, failure);
+        }
+        Attempt a = attempt_framed<Track>(context, begin, end, options, from, to);
+        // Bytes still to come could make it a message-framed turn after all.
+        a.touched_end = a.touched_end || in.reached_end();
+        if constexpr (Track) {
+            a.seen_end = std::max(a.seen_end, in.seen_end());
+        }
+        return a;
+    }
     Input<Track> in(begin, end);
     ParseState st(options, context, begin);
-    Attempt a;
+    std::optional<Failure> failure;
     try {
         bool matched = false;
         switch (context) {
@@ -810,18 +982,12 @@ Attempt attempt(Context context, const char* begin, const char* end, const Decod
             break;
         }
         if (!matched) {
-            a.failure = Failure{Errc::malformed_header, in.current(), "a message"};
+            failure = Failure{Errc::malformed_header, in.current(), "a message"};
         }
     } catch (const Failure& f) {
-        a.failure = f;
+        failure = f;
     }
-    a.touched_end = in.reached_end();
-    a.stop = in.current();
-    a.seen_end = in.seen_end();
-    a.line_start = st.line_start;
-    a.result = st.result;
-    a.framing = st.framing;
-    return a;
+    return outcome(in, st, failure);
 }
 
 // --- the canonical path -------------------------------------------------------------------
@@ -955,6 +1121,30 @@ bool match(const char* begin, const char* end, const Limits& lim, Step& step) {
     return true;
 }
 
+// A text line (spec §4.4, §5.6) in the chat context: text bytes found a word at a time, then
+// CRLF, within MAX-LINE. A line `QUIT` or `CHAT` may begin a message of several lines (§5.7,
+// §9.2), which the general path tells apart.
+[[gnu::noinline]] bool text_line(std::string_view bytes, const Limits& lim, Step& step) {
+    const std::size_t n = detail::first_non_text(bytes.substr(0, lim.line_length + 1));
+    if (n > lim.line_length || n + 2 > lim.message_size || n + 2 > bytes.size() ||
+        bytes[n] != '\r' || bytes[n + 1] != '\n') {
+        return false;
+    }
+    std::string_view text = bytes.substr(0, n);
+    const Stuffing stuffed = stuffing(text);
+    if (stuffed == Stuffing::bare_quit || text == "CHAT") {
+        return false;
+    }
+    if (stuffed == Stuffing::stuffed) {
+        text.remove_prefix(1);
+    }
+    step.status = Status::message;
+    step.consumed = n + 2;
+    step.message = Text{text};
+    step.framing = Framing::crlf;
+    return true;
+}
+
 } // namespace canonical
 
 } // namespace
@@ -969,29 +1159,42 @@ bool parse_canonical(Context context, std::string_view bytes, const Limits& limi
     case Context::response: return canonical::match<canonical::response>(begin, end, limits, step);
     case Context::chat_open:
         return canonical::match<canonical::chat_opening>(begin, end, limits, step);
-    case Context::chat: break;
+    case Context::chat: return canonical::text_line(bytes, limits, step);
     }
     return false;
 }
 
 Step parse_general(Context context, std::string_view bytes, const DecodeOptions& options,
-                   bool final) {
+                   bool final, Progress* progress) {
     const char* begin = bytes.data();
     const char* end = begin + bytes.size();
-    Attempt a = attempt<false>(context, begin, end, options, final);
+    Step step;
+    if (!final && context == Context::chat && bytes.size() <= options.limits.line_length + 1 &&
+        std::memchr(begin, '\n', bytes.size()) == nullptr &&
+        !proves_limit(options.limits, begin, begin, end)) {
+        // The first line, hence any chat item, is unfinished and within the limits: judged once
+        // it is complete (a text line is a message of its own, §5.6). More bytes than a line
+        // holds, without a LF, prove MAX-LINE exceeded: the parse below says so.
+        step.status = Status::need_more;
+        step.consumed = bytes.size();
+        return step;
+    }
+    // `progress` is read before it is written, and written only when the attempt needs more.
+    Attempt a = attempt<false>(context, begin, end, options, final, progress, progress);
     std::optional<Failure>& failure = a.failure;
 
     // A result reached by looking past the end of `bytes` may change with more bytes. Limits are
     // judged on every byte the parse examined (for a limit error thrown at a line's end, that was
     // done already), so that a stream cut anywhere reaches the same verdict (spec §4.1, §7).
-    Step step;
     const bool touched_end = a.touched_end;
     const auto is_limit = [](const std::optional<Failure>& f) {
         return f && (f->code == Errc::line_too_long || f->code == Errc::message_too_large);
     };
     if (!is_limit(failure) && (failure || touched_end)) {
         const char* seen_end =
-            touched_end ? end : attempt<true>(context, begin, end, options, final).seen_end;
+            touched_end
+                ? end
+                : attempt<true>(context, begin, end, options, final, progress, nullptr).seen_end;
         if (auto limit = limit_exceeded(options.limits, begin, a.line_start, seen_end)) {
             failure = limit;
         }

@@ -4,6 +4,7 @@
 
 #include "tcpchat/error.hpp"
 #include "tcpchat/grammar.hpp"
+#include "text.hpp"
 
 #include <algorithm>
 #include <charconv>
@@ -14,8 +15,13 @@ namespace {
 
 namespace pegtl = tao::pegtl;
 
-bool is_text_byte(unsigned char b) {
-    return (b >= 0x20 && b != 0x7F) || b == '\t';
+// Why `text` is no line text, if it is not (spec §4.4).
+Errc check_text(std::string_view text) {
+    const std::size_t bad = detail::first_non_text(text);
+    if (bad == text.size()) {
+        return {};
+    }
+    return text[bad] == '\n' ? Errc::bare_lf : Errc::invalid_byte;
 }
 
 Errc check_id(std::string_view id, const Limits& limits) {
@@ -110,10 +116,8 @@ struct Encoder {
         return {};
     }
     Errc operator()(const Text& m) const {
-        for (const char c : m.text) {
-            if (!is_text_byte(static_cast<unsigned char>(c))) {
-                return c == '\n' ? Errc::bare_lf : Errc::invalid_byte;
-            }
+        if (const Errc e = check_text(m.text); e != Errc{}) {
+            return e;
         }
         // QUIT-stuffing (spec §5.6): `\`*`QUIT` gets one more backslash.
         const std::size_t slashes = m.text.find_first_not_of('\\');
@@ -132,11 +136,8 @@ struct Encoder {
         if (m.code > 999) {
             return Errc::bad_code;
         }
-        for (const char c : m.reason) {
-            const auto b = static_cast<unsigned char>(c);
-            if (!is_text_byte(b)) {
-                return c == '\n' ? Errc::bare_lf : Errc::invalid_byte;
-            }
+        if (const Errc e = check_text(m.reason); e != Errc{}) {
+            return e;
         }
         if (!m.reason.empty() && (m.reason.front() == ' ' || m.reason.front() == '\t')) {
             return Errc::malformed_header;

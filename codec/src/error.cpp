@@ -96,12 +96,17 @@ std::ostream& operator<<(std::ostream& os, Errc e) {
     return os << errc_name(e);
 }
 
-std::ostream& operator<<(std::ostream& os, const DecodeError& e) {
-    os << errc_name(e.code) << " at byte " << e.offset;
+std::string to_string(const DecodeError& e) {
+    std::string text(errc_name(e.code));
+    text.append(" at byte ").append(std::to_string(e.offset));
     if (!e.expected.empty()) {
-        os << " (expected " << e.expected << ')';
+        text.append(" (expected ").append(e.expected).append(")");
     }
-    return os;
+    return text;
+}
+
+std::ostream& operator<<(std::ostream& os, const DecodeError& e) {
+    return os << to_string(e);
 }
 
 } // namespace tcpchat

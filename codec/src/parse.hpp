@@ -2,6 +2,7 @@
 #pragma once
 
 #include "tcpchat/decode.hpp"
+#include "tcpchat/progress.hpp"
 
 #include <string_view>
 
@@ -14,8 +15,13 @@ namespace tcpchat::detail {
 // seen is Status::need_more; when it does, it is final (a message cut short is Errc::truncated at
 // the end) and the rules of a whole turn apply (§9.2). A limit is reported as soon as `bytes` prove
 // it exceeded (spec §7), whether or not the message is complete. Offsets are relative to `bytes`.
+//
+// Not final, a line is judged once it is complete (or proves a limit exceeded): valid input cut
+// anywhere costs no exception. With `progress`, a framed message's lines are checked from where
+// the last call on the same message stopped, and need_more records where that is.
 [[nodiscard]] Step parse_general(Context context, std::string_view bytes,
-                                 const DecodeOptions& options, bool final);
+                                 const DecodeOptions& options, bool final,
+                                 Progress* progress = nullptr);
 
 // The canonical path (spec §4.4): true when `bytes` start with a complete canonical message that
 // meets §4.4's constraints and `limits`; `step` is then that message, exactly as parse_general()
@@ -23,12 +29,15 @@ namespace tcpchat::detail {
 [[nodiscard]] bool parse_canonical(Context context, std::string_view bytes, const Limits& limits,
                                    Step& step);
 
-// What every decoder calls: the canonical path, else the general one.
+// What every decoder calls: the canonical path, else the general one. A message whose lines were
+// partly checked already goes on where it stopped.
 [[nodiscard]] inline Step parse_one(Context context, std::string_view bytes,
-                                    const DecodeOptions& options, bool final) {
+                                    const DecodeOptions& options, bool final,
+                                    Progress* progress = nullptr) {
     Step step;
-    if (!parse_canonical(context, bytes, options.limits, step)) {
-        step = parse_general(context, bytes, options, final);
+    const bool resumed = progress != nullptr && progress->checked != 0;
+    if (resumed || !parse_canonical(context, bytes, options.limits, step)) {
+        step = parse_general(context, bytes, options, final, progress);
     }
     return step;
 }

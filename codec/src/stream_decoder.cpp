@@ -1,7 +1,8 @@
 // The incremental decoder (spec §4.1). It decodes in place whatever complete messages a chunk
-// holds, and keeps only an unfinished message's bytes, re-decoding them when a line completes
-// or a limit is crossed. Every decision is parse_one()'s, on the same bytes a one-shot decode
-// would see, so the result does not depend on how the stream was split.
+// holds, and keeps only an unfinished message's bytes, going on with them when a line completes
+// or a limit is crossed: the lines of a framed message already checked are not checked again
+// (detail::Progress). Every decision is parse_one()'s, on the same bytes a one-shot decode would
+// see, so the result does not depend on how the stream was split.
 #include "tcpchat/stream_decoder.hpp"
 
 #include "parse.hpp"
@@ -21,6 +22,7 @@ void StreamDecoder::reset(Context context) {
     dirty_ = false;
     offset_ = 0;
     quit_seen_ = false;
+    progress_ = {};
     failed_.reset();
 }
 
@@ -45,6 +47,7 @@ Step StreamDecoder::fail(DecodeError error, std::size_t consumed) {
 }
 
 void StreamDecoder::yield(Step& step, std::size_t consumed) {
+    progress_.checked = 0;
     context_ = detail::next_context(context_, step.message);
     quit_seen_ = std::holds_alternative<Quit>(step.message);
     step.consumed = consumed;
@@ -94,6 +97,30 @@ Step StreamDecoder::feed(std::string_view input) {
     return step;
 }
 
+// How many bytes at the start of `piece` complete the line pending_ ends with and, in a framed
+// context, the lines after it up to the message's empty line (spec §4.3); 0 when the line is not
+// complete in `piece`.
+std::size_t StreamDecoder::whole_lines(std::string_view piece) const {
+    const bool framed = context_ == Context::request || context_ == Context::response;
+    std::size_t lf = piece.find('\n');
+    if (lf == std::string_view::npos) {
+        return 0;
+    }
+    // The first line's bytes start in pending_: it is the empty line when it is CRLF in all.
+    const std::size_t first = pending_.size() - line_start_ + lf + 1;
+    bool empty = first == 2 && (lf == 1 ? piece[0] == '\r' : pending_.back() == '\r');
+    std::size_t taken = lf + 1;
+    while (framed && !empty) {
+        lf = piece.find('\n', taken);
+        if (lf == std::string_view::npos) {
+            break;
+        }
+        empty = lf == taken + 1 && piece[taken] == '\r';
+        taken = lf + 1;
+    }
+    return taken;
+}
+
 Step StreamDecoder::take(std::string_view input) {
     if (pending_.empty()) {
         if (input.empty()) {
@@ -102,7 +129,8 @@ Step StreamDecoder::take(std::string_view input) {
         if (quit_seen_) {
             return fail({Errc::data_after_quit, offset_, "nothing after QUIT"}, 0);
         }
-        Step step = detail::parse_one(context_, input, options_, false);
+        progress_.checked = 0;
+        Step step = detail::parse_one(context_, input, options_, false, &progress_);
         switch (step.status) {
         case Status::message: {
             const std::size_t used = step.consumed;
@@ -134,17 +162,17 @@ Step StreamDecoder::take(std::string_view input) {
             if (input.empty()) {
                 return Step{Status::need_more, consumed};
             }
-            // Take the rest of the current line, and no more than a limit can need.
+            // Take the rest of the current line, and no more than a limit can need; of a framed
+            // message, every complete line up to its empty line, to be checked in one call.
             const std::size_t room = bound > pending_.size() ? bound - pending_.size() : 1;
-            std::string_view piece = input.substr(0, room);
-            const std::size_t lf = piece.find('\n');
-            if (lf != std::string_view::npos) {
-                piece = piece.substr(0, lf + 1);
-            }
-            pending_.append(piece);
-            input.remove_prefix(piece.size());
-            consumed += piece.size();
-            if (lf != std::string_view::npos) {
+            const std::string_view piece = input.substr(0, room);
+            const std::size_t taken = whole_lines(piece);
+            const bool line_done = taken != 0;
+            const std::size_t size = line_done ? taken : piece.size();
+            pending_.append(piece.substr(0, size));
+            input.remove_prefix(size);
+            consumed += size;
+            if (line_done) {
                 line_start_ = pending_.size();
                 dirty_ = true;
             } else {
@@ -157,7 +185,7 @@ Step StreamDecoder::take(std::string_view input) {
             return fail({Errc::data_after_quit, offset_, "nothing after QUIT"}, consumed);
         }
         dirty_ = false;
-        Step step = detail::parse_one(context_, pending_, options_, false);
+        Step step = detail::parse_one(context_, pending_, options_, false, &progress_);
         if (step.status == Status::message) {
             yielded_ = step.consumed;
             yield(step, consumed);

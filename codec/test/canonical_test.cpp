@@ -61,6 +61,16 @@ std::vector<Case> canonical_cases() {
         out.push_back({Context::response, wire(ErrorReply{400, reason})});
     }
     out.push_back({Context::response, wire(ErrorReply{999, "Code out of the table"})});
+    // Text lines (§5.6) of every length around a word of eight bytes, stuffed ones, and the
+    // bytes at the edges of text-char; the longest line MAX-LINE allows.
+    for (std::size_t n = 0; n <= 17; ++n) {
+        out.push_back({Context::chat, wire(Text{std::string(n, 'a' + char(n))})});
+    }
+    for (const char* text : {"QUIT", "\\QUIT", "QUITE", "CHAT!", "chat", " ", "\t", "a\tb",
+                             "~\x80\xFF ", "0123456~89abcdef "}) {
+        out.push_back({Context::chat, wire(Text{text})});
+    }
+    out.push_back({Context::chat, wire(Text{std::string(1024, 'x')})});
     return out;
 }
 
@@ -183,8 +193,16 @@ TEST(CanonicalPath, DeclinesWhatOnlyTheGeneralPathMayJudge) {
         {"a line above MAX-LINE", Context::request, reg, tight_line},
         {"more headers than MAX-HEADERS", Context::request, reg, few_headers},
         {"a clientID above MAX-ID", Context::request, reg, short_id},
-        {"a text line", Context::chat, "hello\r\n", {}},
         {"QUIT", Context::chat, "QUIT\r\n\r\n", {}},
+        {"a bare QUIT line", Context::chat, "QUIT\r\nhello\r\n", {}},
+        {"a CHAT line", Context::chat, "CHAT\r\nMESSAGE:hi\r\n\r\n", {}},
+        {"a text line above MAX-LINE", Context::chat, std::string(1025, 'x') + "\r\n", {}},
+        {"a text line above a tight MAX-LINE", Context::chat, "123456789\r\n", tight_line},
+        {"a text line with DEL", Context::chat, "abcdefg\x7Fh\r\n", {}},
+        {"a text line with a control byte", Context::chat, "abcdefgh\x01\r\n", {}},
+        {"a text line with a bare LF", Context::chat, "abcdefghij\nk\r\n", {}},
+        {"a text line with a CR inside", Context::chat, "abc\rdefghijk\r\n", {}},
+        {"an unfinished text line", Context::chat, "abcdefghijk\r", {}},
     };
     for (const Row& row : rows) {
         Step step;

@@ -2,6 +2,7 @@
 // a time, or coalesced into one chunk yields the same messages and the same error at the same
 // offset as the one-shot decode of the whole stream.
 #include "test_support.hpp"
+#include "throw_count.hpp"
 
 #include <gtest/gtest.h>
 #include <random>
@@ -96,6 +97,43 @@ TEST_P(Split, RandomChunks) {
     }
 }
 
+// Each message comes out before the next chunk is fed, not only at finish(): in a chat of turns,
+// a line held back until the peer's next chunk would not be shown in time.
+TEST_P(Split, EachMessageBeforeTheNextChunk) {
+    const StreamCase& c = GetParam();
+    const std::string bytes = unescape(c.bytes);
+    for (std::size_t cut = 0; cut <= bytes.size(); ++cut) {
+        ASSERT_TRUE(test::prompt(c.context, bytes, {cut})) << "split at " << cut;
+    }
+    std::vector<std::size_t> cuts;
+    for (std::size_t i = 1; i < bytes.size(); ++i) {
+        cuts.push_back(i);
+    }
+    EXPECT_TRUE(test::prompt(c.context, bytes, cuts)) << "one byte at a time";
+}
+
+// Valid input cut anywhere is decoded without an exception (spec §4.1): the decoder goes on from
+// the lines it checked instead of parsing the message again and failing at the cut.
+TEST_P(Split, ValidInputCutAnywhereThrowsNothing) {
+    const StreamCase& c = GetParam();
+    if (c.error) {
+        return; // an error may be found by an exception: only valid input is held to it
+    }
+    const std::string bytes = unescape(c.bytes);
+    std::vector<std::size_t> every;
+    for (std::size_t i = 1; i < bytes.size(); ++i) {
+        every.push_back(i);
+    }
+    for (std::size_t cut = 0; cut <= bytes.size(); ++cut) {
+        for (const auto& cuts : {std::vector<std::size_t>{cut}, every}) {
+            const std::uint64_t before = test::throws();
+            const auto after = test::fed(c.context, bytes, cuts);
+            ASSERT_EQ(test::throws(), before) << "split at " << cut;
+            ASSERT_FALSE(after.back().error) << "split at " << cut;
+        }
+    }
+}
+
 INSTANTIATE_TEST_SUITE_P(Streams, Split, ::testing::ValuesIn(streams),
                          [](const auto& info) { return std::string(info.param.name); });
 
@@ -159,6 +197,23 @@ TEST(StreamDecoder, WaitsForTheByteThatTellsQuitFromText) {
     const Step step = decoder.feed("\r\n");
     ASSERT_EQ(step.status, Status::message);
     EXPECT_TRUE(std::holds_alternative<Quit>(step.message));
+}
+
+// The text line after a text `QUIT` comes out with the chunk that completes it: the decoder
+// holds it already, and must not wait for another chunk (or the end of the stream) to yield it.
+// (Without quit_forms: else QUIT, a line and an empty line may still be a farewell, §9.2.)
+TEST(StreamDecoder, LineAfterQuitTextComesOutWithItsChunk) {
+    StreamDecoder decoder(Context::chat, {~Leniency::quit_forms, {}});
+    EXPECT_EQ(decoder.feed("QUIT\r\n").status, Status::need_more);
+    std::string_view data = "hello\r\n";
+    Step step = decoder.feed(data);
+    data.remove_prefix(step.consumed);
+    ASSERT_EQ(step.status, Status::message);
+    EXPECT_EQ(std::get<Text>(step.message).text, "QUIT");
+    step = decoder.feed(data);
+    ASSERT_EQ(step.status, Status::message);
+    EXPECT_EQ(std::get<Text>(step.message).text, "hello");
+    EXPECT_TRUE(decoder.idle());
 }
 
 TEST(StreamDecoder, ShortLineIsYieldedAtOnce) {

@@ -4,6 +4,8 @@
 
 #include "tcpchat/codec.hpp"
 
+#include <algorithm>
+#include <gtest/gtest.h>
 #include <optional>
 #include <ostream>
 #include <string>
@@ -94,6 +96,62 @@ inline std::ostream& operator<<(std::ostream& os, const Outcome& o) {
         os << "error " << *o.error;
     }
     return os;
+}
+
+// What a StreamDecoder has yielded once `bytes` were fed in chunks ending at each of `cuts`, and
+// drained, without finish(): one Outcome per chunk, the last one for the rest of `bytes`.
+inline std::vector<Outcome> fed(Context c, std::string_view bytes,
+                                const std::vector<std::size_t>& cuts, const DecodeOptions& o = {}) {
+    StreamDecoder decoder(c, o);
+    std::vector<Outcome> after;
+    Outcome out;
+    std::size_t from = 0;
+    for (std::size_t i = 0; i <= cuts.size(); ++i) {
+        const std::size_t to = i < cuts.size() ? cuts[i] : bytes.size();
+        std::string_view chunk = bytes.substr(from, to - from);
+        from = to;
+        while (!out.error) {
+            const Step step = decoder.feed(chunk);
+            chunk.remove_prefix(step.consumed);
+            if (step.status == Status::message) {
+                out.messages.push_back(to_string(step.message));
+            } else if (step.status == Status::error) {
+                out.error = step.error;
+            } else {
+                break;
+            }
+        }
+        after.push_back(out);
+    }
+    return after;
+}
+
+// Every message comes out as soon as the lines fed so far decide it, before the next chunk is
+// read: a chat turn must be shown before the peer's reply arrives (spec §4.1, §5.6). After each
+// chunk, the decoder has yielded at least the messages that the complete lines fed so far make
+// when fed in one piece (it judges a line once the line is complete), and no message that the
+// whole prefix fed in one piece does not make.
+inline ::testing::AssertionResult prompt(Context c, std::string_view bytes,
+                                         const std::vector<std::size_t>& cuts,
+                                         const DecodeOptions& o = {}) {
+    const auto starts = [](const std::vector<std::string>& a, const std::vector<std::string>& b) {
+        return a.size() >= b.size() && std::equal(b.begin(), b.end(), a.begin());
+    };
+    const std::vector<Outcome> after = fed(c, bytes, cuts, o);
+    for (std::size_t i = 0; i < after.size(); ++i) {
+        const std::size_t to = i < cuts.size() ? cuts[i] : bytes.size();
+        const std::size_t lines = bytes.substr(0, to).rfind('\n') + 1; // 0 when there is none
+        const Outcome least = fed(c, bytes.substr(0, lines), {}, o).back();
+        const Outcome most = fed(c, bytes.substr(0, to), {}, o).back();
+        if (!starts(after[i].messages, least.messages) ||
+            !starts(most.messages, after[i].messages)) {
+            return ::testing::AssertionFailure()
+                   << "after the chunk ending at " << to << ": " << after[i]
+                   << "against, fed in one piece: its complete lines " << least << "all of it "
+                   << most;
+        }
+    }
+    return ::testing::AssertionSuccess();
 }
 
 } // namespace tcpchat::test

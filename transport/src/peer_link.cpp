@@ -15,7 +15,6 @@
 #include <boost/asio/write.hpp>
 #include <iterator>
 #include <list>
-#include <sstream>
 #include <utility> // before Asio: Boost 1.74's headers use std::exchange without including it
 
 namespace tcpchat {
@@ -24,12 +23,6 @@ namespace asio = boost::asio;
 using asio::ip::tcp;
 
 namespace {
-
-std::string describe(const DecodeError& error) {
-    std::ostringstream os;
-    os << error;
-    return os.str();
-}
 
 std::string remote_text(const tcp::socket& socket) {
     boost::system::error_code ec;
@@ -183,7 +176,7 @@ void PeerLink::handle(const Step& step) {
         // Malformed input: report it, send QUIT, close (spec §10.5). Once we are leaving,
         // whatever the peer sends is dropped.
         leave({ChatEnd::broken, step.error.error_code(),
-               who() + " sent malformed data: " + describe(step.error)});
+               who() + " sent malformed data: " + to_string(step.error)});
         return;
     }
     if (step.status != Status::message || state_ != State::open) {

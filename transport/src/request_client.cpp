@@ -12,7 +12,6 @@
 #include <boost/asio/write.hpp>
 #include <charconv>
 #include <cstdio>
-#include <sstream>
 #include <utility> // before Asio: Boost 1.74's headers use std::exchange without including it
 #include <vector>
 
@@ -31,12 +30,6 @@ std::optional<std::uint16_t> parse_port(std::string_view text) {
         return std::nullopt;
     }
     return static_cast<std::uint16_t>(value);
-}
-
-std::string describe(const DecodeError& error) {
-    std::ostringstream os;
-    os << error;
-    return os.str();
 }
 
 std::string_view request_name(const Request& request) {
@@ -290,7 +283,7 @@ class RequestClient::Exchange : public detail::TimedOperation<Exchange, RequestR
     }
 
     void malformed(const DecodeError& error) {
-        fail(error.error_code(), "malformed reply from server " + name_ + ": " + describe(error));
+        fail(error.error_code(), "malformed reply from server " + name_ + ": " + to_string(error));
     }
 
     void complete(const Message& message) {

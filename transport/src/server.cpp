@@ -321,7 +321,7 @@ class Connection {
         if (step.status == Status::error) {
             // Half a request, then the client closed: nothing to send (spec §6.4).
             server_.log(LogLevel::error, "rejected " + peer_.endpoint + ": closed mid-request, " +
-                                             server_request::describe(step.error));
+                                             to_string(step.error));
         } else {
             server_.log(LogLevel::verbose, peer_.endpoint + " closed without a request");
         }

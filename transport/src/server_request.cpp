@@ -170,7 +170,7 @@ Answer refuse(std::uint16_t code, std::string_view reason, const Peer& peer,
 }
 
 Answer refuse(const DecodeError& error, const Peer& peer, const ServerOptions& options) {
-    return refuse(reply_code_for(error.code), describe(error), peer, options);
+    return refuse(reply_code_for(error.code), to_string(error), peer, options);
 }
 
 std::uint16_t reply_code_for(Errc code) noexcept {
@@ -182,14 +182,6 @@ std::uint16_t reply_code_for(Errc code) noexcept {
     case Errc::id_too_long: return reply_code::too_large;
     default: return reply_code::bad_request;
     }
-}
-
-std::string describe(const DecodeError& error) {
-    std::string text = str(errc_name(error.code)) + " at byte " + std::to_string(error.offset);
-    if (!error.expected.empty()) {
-        text += " (expected " + str(error.expected) + ")";
-    }
-    return text;
 }
 
 std::string describe(std::chrono::milliseconds duration) {

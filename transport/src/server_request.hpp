@@ -59,9 +59,6 @@ void ask(Registry& registry, Asking& asking);
 // The reply code for a decoding error (spec §6.4).
 [[nodiscard]] std::uint16_t reply_code_for(Errc code) noexcept;
 
-// `bad_port at byte 40 (expected a port number 1-65535)`.
-[[nodiscard]] std::string describe(const DecodeError& error);
-
 // `5 s`, `0.2 s`, `1.5 s`: a timeout as the operator configured it.
 [[nodiscard]] std::string describe(std::chrono::milliseconds duration);
 

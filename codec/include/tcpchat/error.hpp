@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <iosfwd>
 #include <optional>
+#include <string>
 #include <string_view>
 #include <system_error>
 
@@ -60,9 +61,11 @@ struct DecodeError {
     friend bool operator==(const DecodeError&, const DecodeError&) = default;
 };
 
+// `line_too_long at byte 1031 (expected a line of at most MAX-LINE bytes)`: for logs and replies.
+[[nodiscard]] std::string to_string(const DecodeError& e);
+
 std::ostream& operator<<(std::ostream& os, Errc e);
-// `line_too_long at byte 1031: expected a line of at most 1024 bytes`
-std::ostream& operator<<(std::ostream& os, const DecodeError& e);
+std::ostream& operator<<(std::ostream& os, const DecodeError& e); // as to_string()
 
 } // namespace tcpchat
 

@@ -16,6 +16,7 @@
 #pragma once
 
 #include "tcpchat/decode.hpp"
+#include "tcpchat/progress.hpp"
 
 #include <cstdint>
 #include <optional>
@@ -66,6 +67,7 @@ class StreamDecoder {
     [[nodiscard]] Step judge_opening(std::string_view bytes, Step step) const;
     void yield(Step& step, std::size_t consumed);
     void drop_yielded();
+    [[nodiscard]] std::size_t whole_lines(std::string_view piece) const;
 
     Context context_;
     DecodeOptions options_;
@@ -75,6 +77,7 @@ class StreamDecoder {
     bool dirty_ = false;         // pending_ changed since it was last decoded
     std::uint64_t offset_ = 0;   // stream offset of pending_[0], or of the next input byte
     bool quit_seen_ = false;
+    detail::Progress progress_; // how far the lines of the message at pending_[0] were checked
     std::optional<DecodeError> failed_;
 };
 
