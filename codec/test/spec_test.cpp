@@ -152,7 +152,8 @@ struct whole_grammar
                       grammar::chat_item, grammar::register_message, grammar::regack_message,
                       grammar::bridge_message, grammar::bridgeack_message, grammar::chat_message,
                       grammar::quit_message, grammar::error_message, grammar::text_line,
-                      grammar::opening_turn_end, grammar::chat_turn_end> {};
+                      grammar::opening_turn_end, grammar::chat_turn_end, grammar::initiator_stream,
+                      grammar::waiter_stream> {};
 
 TEST(Spec, EveryAbnfProductionHasAGrammarRule) {
     const std::string spec = read_spec();

@@ -85,7 +85,14 @@ struct field_sep : seq< one< ':' >, OWS > {};
 struct trailing_ows : OWS {};
 struct field_end : seq< trailing_ows, CRLF > {};
 struct field_name : plus< tchar > {};
-struct field_value : star< sor< abnf::VCHAR, abnf::WSP, obs_text > > {};
+// A field-name other than the six of §4.3: header_field tries those six first, and each commits
+// at its name and colon, so only another name reaches extension_field.
+struct extension_name : seq< field_name > {};
+struct field_vchar : sor< abnf::VCHAR, obs_text > {};
+// RFC 9110's field-vchar [ 1*( SP / HTAB / field-vchar ) field-vchar ], written so that PEG's
+// greedy repetition leaves whitespace before CRLF to field-end: the same bytes match.
+struct field_content : seq< field_vchar, star< star< abnf::WSP >, field_vchar > > {};
+struct field_value : star< field_content > {};
 struct id_char : range< 0x21, 0x7E > {};
 struct client_id : plus< id_char > {};
 
@@ -162,7 +169,7 @@ struct ip : sor< seq< IPv4address, not_at< sor< one< ':' >, abnf::HEXDIG > > >, 
 struct port : plus< abnf::DIGIT > {};
 struct status : str< 'r', 'e', 'g', 'i', 's', 't', 'e', 'r', 'e', 'd' > {};
 struct code : rep< 3, abnf::DIGIT > {};
-struct reason : star< sor< abnf::VCHAR, abnf::WSP, obs_text > > {};
+struct reason : star< field_content > {};
 
 struct client_id_key : seq< str< 'c', 'l', 'i', 'e', 'n', 't', 'I', 'D' >, field_sep > {};
 struct ip_key : seq< str< 'I', 'P' >, field_sep > {};
@@ -170,7 +177,7 @@ struct port_key : seq< str< 'P', 'o', 'r', 't' >, field_sep > {};
 struct status_key : seq< str< 'S', 't', 'a', 't', 'u', 's' >, field_sep > {};
 struct code_key : seq< str< 'C', 'o', 'd', 'e' >, field_sep > {};
 struct reason_key : seq< str< 'R', 'e', 'a', 's', 'o', 'n' >, field_sep > {};
-struct extension_key : seq< field_name, field_sep > {};
+struct extension_key : seq< extension_name, field_sep > {};
 
 struct client_id_end : CRLF {};
 struct ip_end : CRLF {};
@@ -184,7 +191,7 @@ struct ip_field : if_must< ip_key, opt< ip >, trailing_ows, ip_end > {};
 struct port_field : if_must< port_key, opt< port >, trailing_ows, port_end > {};
 struct status_field : if_must< status_key, status, trailing_ows, status_end > {};
 struct code_field : if_must< code_key, code, trailing_ows, code_end > {};
-struct reason_field : if_must< reason_key, reason, reason_end > {};
+struct reason_field : if_must< reason_key, reason, trailing_ows, reason_end > {};
 struct extension_field : if_must< extension_key, field_value, field_end > {};
 struct header_field : sor< client_id_field, ip_field, port_field, status_field,
                            code_field, reason_field, extension_field > {};
@@ -211,6 +218,12 @@ struct text_char : sor< range< 0x20, 0x7E >, abnf::HTAB, obs_text > {};
 struct line_text : star< text_char > {};
 struct text_end : CRLF {};
 struct text_line : seq< line_text, must< text_end > > {};
+
+// §4.6 The peer connection as a conforming peer writes it, one rule per direction. A stuffed
+// text line is never the line QUIT, so the first `QUIT\r\n\r\n` is the QUIT message.
+struct chat_line : seq< not_at< quit_message >, not_at< eof >, text_line > {};
+struct initiator_stream : seq< chat_message, star< chat_line >, opt< quit_message > > {};
+struct waiter_stream : seq< star< chat_line >, opt< quit_message > > {};
 
 // §4.5 Accepted messages, per decoding context
 struct header_start : success {};   // where each header line begins: MAX-HEADERS is counted here
