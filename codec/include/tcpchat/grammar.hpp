@@ -85,14 +85,16 @@ struct field_sep : seq< one< ':' >, OWS > {};
 struct trailing_ows : OWS {};
 struct field_end : seq< trailing_ows, CRLF > {};
 struct field_name : plus< tchar > {};
-// A field-name other than the six of §4.3: header_field tries those six first, and each commits
-// at its name and colon, so only another name reaches extension_field.
-struct extension_name : seq< field_name > {};
+// A field-name other than the six of §4.3 (the spec's prose-val). header_field also tries the six
+// first, and each commits at its name and colon.
+struct known_name : sor< str< 'c', 'l', 'i', 'e', 'n', 't', 'I', 'D' >, str< 'I', 'P' >, str< 'P', 'o', 'r', 't' >,
+                         str< 'S', 't', 'a', 't', 'u', 's' >, str< 'C', 'o', 'd', 'e' >, str< 'R', 'e', 'a', 's', 'o', 'n' > > {};
+struct extension_name : seq< not_at< known_name, not_at< tchar > >, field_name > {};
 struct field_vchar : sor< abnf::VCHAR, obs_text > {};
-// RFC 9110's field-vchar [ 1*( SP / HTAB / field-vchar ) field-vchar ], written so that PEG's
-// greedy repetition leaves whitespace before CRLF to field-end: the same bytes match.
+// field-vchar *( *WSP field-vchar ): the repetition backtracks over whitespace not followed by a
+// field-vchar, which is left to field-end.
 struct field_content : seq< field_vchar, star< star< abnf::WSP >, field_vchar > > {};
-struct field_value : star< field_content > {};
+struct field_value : opt< field_content > {};
 struct id_char : range< 0x21, 0x7E > {};
 struct client_id : plus< id_char > {};
 
@@ -169,7 +171,7 @@ struct ip : sor< seq< IPv4address, not_at< sor< one< ':' >, abnf::HEXDIG > > >, 
 struct port : plus< abnf::DIGIT > {};
 struct status : str< 'r', 'e', 'g', 'i', 's', 't', 'e', 'r', 'e', 'd' > {};
 struct code : rep< 3, abnf::DIGIT > {};
-struct reason : star< field_content > {};
+struct reason : opt< field_content > {};
 
 struct client_id_key : seq< str< 'c', 'l', 'i', 'e', 'n', 't', 'I', 'D' >, field_sep > {};
 struct ip_key : seq< str< 'I', 'P' >, field_sep > {};
@@ -200,7 +202,8 @@ struct header_field : sor< client_id_field, ip_field, port_field, status_field,
 // these); receivers use §4.5.
 struct canonical_client_id : seq< str< 'c', 'l', 'i', 'e', 'n', 't', 'I', 'D', ':', ' ' >, client_id, CRLF > {};
 struct canonical_ip : seq< str< 'I', 'P', ':', ' ' >, ip, CRLF > {};
-struct canonical_port : seq< str< 'P', 'o', 'r', 't', ':', ' ' >, range< '1', '9' >, rep_max< 4, abnf::DIGIT >, CRLF > {};
+struct port_number : seq< range< '1', '9' >, rep_max< 4, abnf::DIGIT > > {};
+struct canonical_port : seq< str< 'P', 'o', 'r', 't', ':', ' ' >, port_number, CRLF > {};
 struct contact_fields : seq< canonical_client_id, canonical_ip, canonical_port > {};
 struct empty_contact_fields : seq< str< 'c', 'l', 'i', 'e', 'n', 't', 'I', 'D', ':', ' ' >, CRLF,
                                    str< 'I', 'P', ':', ' ' >, CRLF,
@@ -221,7 +224,7 @@ struct text_line : seq< line_text, must< text_end > > {};
 
 // §4.6 The peer connection as a conforming peer writes it, one rule per direction. A stuffed
 // text line is never the line QUIT, so the first `QUIT\r\n\r\n` is the QUIT message.
-struct chat_line : seq< not_at< quit_message >, not_at< eof >, text_line > {};
+struct chat_line : seq< not_at< quit_method, CRLF >, not_at< eof >, text_line > {};
 struct initiator_stream : seq< chat_message, star< chat_line >, opt< quit_message > > {};
 struct waiter_stream : seq< star< chat_line >, opt< quit_message > > {};
 
