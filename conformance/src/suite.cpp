@@ -81,7 +81,7 @@ bool section_less(const std::string& a, const std::string& b) {
 }
 
 std::string_view section_title(const std::string& section) {
-    static constexpr std::array<std::pair<std::string_view, std::string_view>, 46> titles{{
+    static constexpr std::array<std::pair<std::string_view, std::string_view>, 45> titles{{
         {"1", "Introduction"},
         {"2", "Overview"},
         {"3", "Protocol version"},
