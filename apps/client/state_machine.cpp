@@ -375,6 +375,7 @@ Effects StateMachine::chat_opened(const std::string& remote_address) {
     }
     pending_ = Pending::none;
     peer_address_ = remote_address;
+    initiated_ = true;
     state_ = State::chat_writing; // the initiator writes first (§10.4)
     return {info("chat with " + peer_name() + " started; you write first")};
 }
@@ -418,8 +419,18 @@ Effects StateMachine::chat_ended(const ChatEnded& ended) {
         return {};
     }
     const bool we_quit = pending_ == Pending::quit;
-    state_ = State::closed;
     pending_ = Pending::none;
+    if (initiated_ && !we_quit && !ended.heard) {
+        // Closed (or reset) before the waiter wrote a byte: it did not take the chat, which
+        // never began; the client is registered as before and may bridge again (§10.7).
+        initiated_ = false;
+        state_ = State::registered;
+        const std::string name = peer_name();
+        peer_.reset();
+        return {error(name + " closed the connection without writing: it did not take the chat; "
+                             "/bridge to find another peer")};
+    }
+    state_ = State::closed;
     if (we_quit) {
         return {info("chat with " + peer_name() + " ended"), effect::Exit{exit_ok}};
     }

@@ -158,6 +158,7 @@ class StateMachine {
     std::optional<ContactRecord> peer_;
     std::string peer_address_;            // the peer connection's remote address, as observed
     std::deque<std::string> typed_ahead_; // typed while busy, not taken yet
+    bool initiated_ = false;              // this client opened the chat (§10.7)
 };
 
 // Lines a person may type ahead of a reply; more are refused.

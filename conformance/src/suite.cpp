@@ -81,7 +81,7 @@ bool section_less(const std::string& a, const std::string& b) {
 }
 
 std::string_view section_title(const std::string& section) {
-    static constexpr std::array<std::pair<std::string_view, std::string_view>, 40> titles{{
+    static constexpr std::array<std::pair<std::string_view, std::string_view>, 45> titles{{
         {"1", "Introduction"},
         {"2", "Overview"},
         {"3", "Protocol version"},
@@ -91,6 +91,7 @@ std::string_view section_title(const std::string& section) {
         {"4.3", "Header fields"},
         {"4.4", "Canonical messages"},
         {"4.5", "Accepted messages"},
+        {"4.6", "The peer connection"},
         {"5", "Messages"},
         {"5.1", "REGISTER"},
         {"5.2", "REGACK"},
@@ -107,11 +108,13 @@ std::string_view section_title(const std::string& section) {
         {"6.4", "Errors and replies"},
         {"6.5", "Timeouts and connection cap"},
         {"6.6", "Logging"},
+        {"6.7", "Several servers sharing one registry"},
         {"7", "Limits"},
         {"8", "Errors"},
         {"9", "Compatibility"},
-        {"9.1", "What we send"},
+        {"9.1", "What a conforming sender sends"},
         {"9.2", "Leniencies"},
+        {"9.3", "Clients that know no ERROR"},
         {"10", "Client semantics"},
         {"10.1", "State machine"},
         {"10.2", "Commands"},
@@ -119,9 +122,11 @@ std::string_view section_title(const std::string& section) {
         {"10.4", "CHAT mode and turns"},
         {"10.5", "Ending a chat"},
         {"10.6", "Client errors"},
+        {"10.7", "Opening and closing the chat"},
         {"11", "Security considerations"},
         {"12", "Transcript format"},
         {"A", "Collected ABNF"},
+        {"B", "Implementation notes"},
     }};
     for (const auto& [number, title] : titles) {
         if (number == section) {

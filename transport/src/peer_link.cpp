@@ -63,7 +63,8 @@ PeerLink::PeerLink(tcp::socket socket, ContactRecord peer, StreamDecoder decoder
       hold_(socket_.get_executor()), peer_(std::move(peer)), remote_(remote_text(socket_)),
       decoder_(std::move(decoder)), unread_(std::move(unread)), first_turn_(std::move(first_turn)),
       options_(std::move(options)),
-      framing_(options_.framing.value_or(first_turn_ ? first_framing : Framing::crlf)) {
+      framing_(options_.framing.value_or(first_turn_ ? first_framing : Framing::crlf)),
+      heard_(!unread_.empty() || first_turn_) {
     // Non-blocking for the writes tried at once; the asynchronous operations work either way.
     boost::system::error_code ec;
     socket_.non_blocking(true, ec);
@@ -142,6 +143,7 @@ void PeerLink::read() {
                         if (self->state_ == State::ended) {
                             return;
                         }
+                        self->heard_ = self->heard_ || n > 0;
                         self->consume(std::string_view(self->chunk_.data(), n));
                         if (self->state_ == State::ended) {
                             return;
@@ -348,7 +350,7 @@ void PeerLink::end(ChatEnd how, std::error_code code, std::string message) {
     auto on_end = std::move(events_.on_end);
     events_.on_end = nullptr;
     if (on_end) {
-        on_end(ChatEnded{how, code, std::move(message)});
+        on_end(ChatEnded{how, code, std::move(message), heard_});
     }
 }
 

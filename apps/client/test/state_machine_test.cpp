@@ -478,6 +478,36 @@ TEST(StateMachine, HowThePeerEndsTheChatSetsTheExitStatus) {
     }
 }
 
+// An initiator whose peer connection ends before the waiter's first byte was turned away: the
+// chat never began, the client is registered and can bridge again (§10.7). Once a byte came,
+// the same end is the end of the chat (§10.5), and a waiter's chat always began.
+TEST(StateMachine, InitiatorTurnedAwayBeforeAnyByteIsRegisteredAgain) {
+    const ChatEnded turned_away[] = {
+        {ChatEnd::closed, {}, "user2 closed the connection", false},
+        {ChatEnd::broken, std::make_error_code(std::errc::connection_reset),
+         "connection to user2 (127.0.0.1:3001) lost: Connection reset by peer", false},
+    };
+    for (const ChatEnded& ended : turned_away) {
+        StateMachine m = in(State::chat_writing);
+        EXPECT_EQ(m.chat_ended(ended),
+                  Effects{error("user2 closed the connection without writing: it did not take "
+                                "the chat; /bridge to find another peer")})
+            << ended.message;
+        EXPECT_EQ(m.state(), State::registered);
+        EXPECT_EQ(m.typed("hello"), Effects{error("not in a chat; /bridge first")});
+        EXPECT_EQ(m.typed("/bridge"), Effects{effect::Bridge{"127.0.0.1"}});
+    }
+
+    StateMachine heard = in(State::chat_writing);
+    EXPECT_EQ(heard.chat_ended({ChatEnd::closed, {}, "user2 closed the connection", true}),
+              (Effects{info("user2 closed the connection"), effect::Exit{exit_ok}}));
+    EXPECT_EQ(heard.state(), State::closed);
+
+    StateMachine waiter = in(State::chat_reading);
+    EXPECT_EQ(waiter.chat_ended({ChatEnd::closed, {}, "user2 closed the connection", false}),
+              (Effects{info("user2 closed the connection"), effect::Exit{exit_ok}}));
+}
+
 // ---- /id, /help, scripts -----------------------------------------------------------------------
 
 TEST(StateMachine, IdSaysWhoAndWhere) {

@@ -157,7 +157,7 @@ std::uint16_t listening_port(ServerProcess& server) {
 TEST(ServerBinary, PrintsItsVersion) {
     ServerProcess server({"--version"});
     ASSERT_TRUE(server.running());
-    EXPECT_EQ(server.line(), "tcp-chat-server 1.0.0 (TCP-Chat protocol 1.0)");
+    EXPECT_EQ(server.line(), "tcp-chat-server 1.0.0 (TCP-Chat protocol 1.1)");
     EXPECT_EQ(server.wait(), 0);
 }
 

@@ -85,7 +85,16 @@ struct field_sep : seq< one< ':' >, OWS > {};
 struct trailing_ows : OWS {};
 struct field_end : seq< trailing_ows, CRLF > {};
 struct field_name : plus< tchar > {};
-struct field_value : star< sor< abnf::VCHAR, abnf::WSP, obs_text > > {};
+// A field-name other than the six of §4.3 (the spec's prose-val). header_field also tries the six
+// first, and each commits at its name and colon.
+struct known_name : sor< str< 'c', 'l', 'i', 'e', 'n', 't', 'I', 'D' >, str< 'I', 'P' >, str< 'P', 'o', 'r', 't' >,
+                         str< 'S', 't', 'a', 't', 'u', 's' >, str< 'C', 'o', 'd', 'e' >, str< 'R', 'e', 'a', 's', 'o', 'n' > > {};
+struct extension_name : seq< not_at< known_name, not_at< tchar > >, field_name > {};
+struct field_vchar : sor< abnf::VCHAR, obs_text > {};
+// field-vchar *( *WSP field-vchar ): the repetition backtracks over whitespace not followed by a
+// field-vchar, which is left to field-end.
+struct field_content : seq< field_vchar, star< star< abnf::WSP >, field_vchar > > {};
+struct field_value : opt< field_content > {};
 struct id_char : range< 0x21, 0x7E > {};
 struct client_id : plus< id_char > {};
 
@@ -162,7 +171,7 @@ struct ip : sor< seq< IPv4address, not_at< sor< one< ':' >, abnf::HEXDIG > > >, 
 struct port : plus< abnf::DIGIT > {};
 struct status : str< 'r', 'e', 'g', 'i', 's', 't', 'e', 'r', 'e', 'd' > {};
 struct code : rep< 3, abnf::DIGIT > {};
-struct reason : star< sor< abnf::VCHAR, abnf::WSP, obs_text > > {};
+struct reason : opt< field_content > {};
 
 struct client_id_key : seq< str< 'c', 'l', 'i', 'e', 'n', 't', 'I', 'D' >, field_sep > {};
 struct ip_key : seq< str< 'I', 'P' >, field_sep > {};
@@ -170,7 +179,7 @@ struct port_key : seq< str< 'P', 'o', 'r', 't' >, field_sep > {};
 struct status_key : seq< str< 'S', 't', 'a', 't', 'u', 's' >, field_sep > {};
 struct code_key : seq< str< 'C', 'o', 'd', 'e' >, field_sep > {};
 struct reason_key : seq< str< 'R', 'e', 'a', 's', 'o', 'n' >, field_sep > {};
-struct extension_key : seq< field_name, field_sep > {};
+struct extension_key : seq< extension_name, field_sep > {};
 
 struct client_id_end : CRLF {};
 struct ip_end : CRLF {};
@@ -184,7 +193,7 @@ struct ip_field : if_must< ip_key, opt< ip >, trailing_ows, ip_end > {};
 struct port_field : if_must< port_key, opt< port >, trailing_ows, port_end > {};
 struct status_field : if_must< status_key, status, trailing_ows, status_end > {};
 struct code_field : if_must< code_key, code, trailing_ows, code_end > {};
-struct reason_field : if_must< reason_key, reason, reason_end > {};
+struct reason_field : if_must< reason_key, reason, trailing_ows, reason_end > {};
 struct extension_field : if_must< extension_key, field_value, field_end > {};
 struct header_field : sor< client_id_field, ip_field, port_field, status_field,
                            code_field, reason_field, extension_field > {};
@@ -193,7 +202,8 @@ struct header_field : sor< client_id_field, ip_field, port_field, status_field,
 // these); receivers use §4.5.
 struct canonical_client_id : seq< str< 'c', 'l', 'i', 'e', 'n', 't', 'I', 'D', ':', ' ' >, client_id, CRLF > {};
 struct canonical_ip : seq< str< 'I', 'P', ':', ' ' >, ip, CRLF > {};
-struct canonical_port : seq< str< 'P', 'o', 'r', 't', ':', ' ' >, range< '1', '9' >, rep_max< 4, abnf::DIGIT >, CRLF > {};
+struct port_number : seq< range< '1', '9' >, rep_max< 4, abnf::DIGIT > > {};
+struct canonical_port : seq< str< 'P', 'o', 'r', 't', ':', ' ' >, port_number, CRLF > {};
 struct contact_fields : seq< canonical_client_id, canonical_ip, canonical_port > {};
 struct empty_contact_fields : seq< str< 'c', 'l', 'i', 'e', 'n', 't', 'I', 'D', ':', ' ' >, CRLF,
                                    str< 'I', 'P', ':', ' ' >, CRLF,
@@ -211,6 +221,12 @@ struct text_char : sor< range< 0x20, 0x7E >, abnf::HTAB, obs_text > {};
 struct line_text : star< text_char > {};
 struct text_end : CRLF {};
 struct text_line : seq< line_text, must< text_end > > {};
+
+// §4.6 The peer connection as a conforming peer writes it, one rule per direction. A stuffed
+// text line is never the line QUIT, so the first `QUIT\r\n\r\n` is the QUIT message.
+struct chat_line : seq< not_at< quit_method, CRLF >, not_at< eof >, text_line > {};
+struct initiator_stream : seq< chat_message, star< chat_line >, opt< quit_message > > {};
+struct waiter_stream : seq< star< chat_line >, opt< quit_message > > {};
 
 // §4.5 Accepted messages, per decoding context
 struct header_start : success {};   // where each header line begins: MAX-HEADERS is counted here

@@ -66,6 +66,9 @@ struct ChatEnded {
     ChatEnd how = ChatEnd::closed;
     std::error_code code;
     std::string message; // one line for the user, e.g. `user2 left the chat`
+    // Whether any byte came from the peer: an initiator that heard nothing was turned away
+    // (spec §10.7).
+    bool heard = false;
 };
 
 // An established chat connection.
@@ -155,6 +158,7 @@ class PeerLink : public std::enable_shared_from_this<PeerLink> {
     HandlerMemory read_memory_;
     HandlerMemory write_memory_;
     HandlerMemory pause_memory_;
+    bool heard_ = false; // a byte came from the peer
     std::array<char, 4096> chunk_{};
 };
 
