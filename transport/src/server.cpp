@@ -636,10 +636,12 @@ void Shard::stop() {
     stopping = true;
     poller.remove(listening.acceptor().native_handle());
     listening.close();
-    server.listener_closed();
     for (Connection* c : std::vector<Connection*>(live)) {
         c->on_stop();
     }
+    // After on_stop(): the line counts the connections still being served, not those that were
+    // answered and only wait for the client's close.
+    server.listener_closed();
     if (live.empty()) {
         return finished();
     }

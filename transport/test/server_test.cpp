@@ -737,6 +737,25 @@ TEST_F(ServerTest, StopLetsARequestInFlightFinish) {
     EXPECT_TRUE(logged("stopped"));
 }
 
+// An answered connection that only waits for the client's close is not counted as open, and the
+// stop closes it at once (spec Appendix B, the "stopping" line).
+TEST_F(ServerTest, StopCountsNoAnsweredConnectionAndClosesIt) {
+    auto options = test_options();
+    options.linger_timeout = 30s;
+    options.drain_timeout = 30s;
+    start(options);
+    RawClient answered(endpoint_);
+    answered.send(register_request("user1", 3000));
+    const Received r = answered.receive(10s);
+    EXPECT_EQ(r.bytes, regack("user1", 3000));
+    EXPECT_EQ(r.end, Received::End::eof);
+    ASSERT_TRUE(connections_become(1)) << "the server lingers until the client closes";
+    server_->stop();
+    thread_.join(); // well before the 30 s drain: nothing was left to serve
+    EXPECT_TRUE(logged("stopping: 0 connections open"));
+    EXPECT_TRUE(logged("stopped"));
+}
+
 TEST_F(ServerTest, StopCutsConnectionsAfterTheDrainTimeout) {
     auto options = test_options();
     options.drain_timeout = 200ms;
