@@ -828,41 +828,6 @@ bool proves_limit(const Limits& lim, const char* begin, const char* line, const 
            std::size_t(end - begin) > lim.message_size;
 }
 
-// Whether [begin, end), not the whole stream, is still undecided between a turn of three lines
-// (§9.2: QUIT or CHAT, a text line, the empty line) and its first line as a text line of its own
-// (§5.6, §5.7): the rest may still complete the turn, and its text line is within MAX-LINE (past
-// it, second_line_fits() rules the turn out). Only such a turn would be a framed message, so its
-// MAX-MESSAGE verdict waits for the byte that decides; MAX-LINE bounds the wait (§4.1, §7).
-bool undecided_turn(const char* begin, const char* end, const DecodeOptions& options) {
-    const std::string_view bytes(begin, std::size_t(end - begin));
-    std::string_view line = bytes.substr(std::min<std::size_t>(6, bytes.size()));
-    const bool quit =
-        bytes.starts_with("QUIT\r\n") && allows(options.leniency, Leniency::quit_forms);
-    const bool chat =
-        bytes.starts_with("CHAT\r\n") && allows(options.leniency, Leniency::message_turns);
-    if (!quit && !chat) {
-        return false;
-    }
-    std::size_t min_text = 1; // a farewell has a text; QUIT CRLF CRLF is QUIT itself
-    if (chat) {
-        constexpr std::string_view tag = "MESSAGE:";
-        if (line.size() < tag.size()) {
-            return tag.starts_with(line);
-        }
-        if (!line.starts_with(tag)) {
-            return false;
-        }
-        min_text = tag.size();
-    }
-    const std::size_t n = detail::first_non_text(line.substr(0, options.limits.line_length + 1));
-    if (n > options.limits.line_length || n < min_text) {
-        return false;
-    }
-    constexpr std::string_view ending = "\r\n\r\n";
-    const std::string_view tail = line.substr(n);
-    return tail.size() < ending.size() && ending.starts_with(tail);
-}
-
 // Whether [begin, end), a method line without its LF, may still become a method line: a prefix of
 // a method, or a method and a prefix of CRLF. When it cannot, the method line's rule decides now,
 // as on a whole line (spec §8: an unknown method is an error before its line ends).
@@ -1230,12 +1195,16 @@ Step parse_general(Context context, std::string_view bytes, const DecodeOptions&
             touched_end
                 ? end
                 : attempt<true>(context, begin, end, options, final, progress, nullptr).seen_end;
+        // In a chat, a CRLF text line matched while the parse also met the end is QUIT or CHAT
+        // whose turn of three lines (§9.2) was tried up to the end, its text line within MAX-LINE
+        // (second_line_fits()). Only that turn would be a framed message, so MAX-MESSAGE is not
+        // judged on it: with more bytes to come the verdict waits for the byte that decides
+        // (MAX-LINE bounds the wait), at the end of the stream there is no turn (§5.7, §7; one-shot
+        // decoding sees the byte that rules the turn out).
+        const bool text_before_turn =
+            context == Context::chat && !failure && a.framing == Framing::crlf;
         auto limit = limit_exceeded(options.limits, begin, a.line_start, seen_end);
-        if (limit && limit->code == Errc::message_too_large && !final && context == Context::chat &&
-            undecided_turn(begin, end, options)) {
-            limit.reset();
-        }
-        if (limit) {
+        if (limit && !(text_before_turn && limit->code == Errc::message_too_large)) {
             failure = limit;
         }
     }
