@@ -145,8 +145,8 @@ TEST(Limits, SameErrorWhateverTheSplit) {
 // A turn of three lines (§9.2: QUIT or CHAT, a text line, the empty line) is a framed message
 // and MAX-MESSAGE applies to it (§7), but until the byte that decides arrives its first line may
 // still be a text line of its own (§5.7): the verdict is the same whatever the split (§4.1). At
-// the limit, one past it, and ruled out past it by a line or a byte that no turn can hold.
-TEST(Limits, ThreeLineTurnAtAndPastMessageSizeWhateverTheSplit) {
+// the limit, one past it, and ruled out past it by a line, a byte or the end of the stream.
+TEST(Limits, ChatTurnsAtAndPastMessageSizeWhateverTheSplit) {
     struct Case {
         std::size_t message_size;
         std::string bytes;
@@ -166,6 +166,9 @@ TEST(Limits, ThreeLineTurnAtAndPastMessageSizeWhateverTheSplit) {
         {16, "QUIT\r\n0123456789\x01", {"Text{\"QUIT\"}"}, DecodeError{Errc::invalid_byte, 16, ""}},
         {8, "QUIT\r\nare", {"Text{\"QUIT\"}", "Text{\"are\"}"}, {}},
         {8, "QUIT\r\nare\r\n", {"Text{\"QUIT\"}", "Text{\"are\"}"}, {}},
+        // QUIT and line ends (§5.7): the line ends are dropped, not part of QUIT's 8 bytes
+        {8, "QUIT\r\n\r\n\r\n\r\n", {"QUIT{}"}, {}},
+        {7, "QUIT\r\n\r\n\r\n", {}, too_large(7)},
         {20, "CHAT\r\nMESSAGE:ab\r\n\r\n", {"Text{\"ab\"}"}, {}},
         {20, "CHAT\r\nMESSAGE:abc\r\n\r\n", {}, too_large(20)},
         {20,
@@ -192,6 +195,25 @@ TEST(Limits, ThreeLineTurnAtAndPastMessageSizeWhateverTheSplit) {
         }
         EXPECT_EQ(chunked(Context::chat, c.bytes, every_byte, o), expected)
             << c.bytes << " a byte at a time";
+    }
+}
+
+// Chat items past a small MAX-MESSAGE, some ended by the end of the stream (the rules of a whole
+// turn, §5.6): whatever the verdict, a stream cut anywhere reaches the one-shot one (§4.1).
+TEST(Limits, ChatPastMessageSizeSameWhateverTheSplit) {
+    Limits lim;
+    lim.message_size = 8;
+    const DecodeOptions o{Leniency::all, lim};
+    const std::string inputs[] = {
+        "hello there",           "QUIT\r\nhello there",
+        "QUIT\r\nare\r\n\r",     "QUIT\r\nhello\r\nthere",
+        "CHAT\r\nMESSAGE:hello", "QUIT\r\n\r\n\r\n\r\n",
+    };
+    for (const std::string& in : inputs) {
+        const auto expected = one_shot(Context::chat, in, o);
+        for (std::size_t cut = 0; cut <= in.size(); ++cut) {
+            EXPECT_EQ(chunked(Context::chat, in, {cut}, o), expected) << in << " cut " << cut;
+        }
     }
 }
 
