@@ -828,6 +828,8 @@ bool proves_limit(const Limits& lim, const char* begin, const char* line, const 
            std::size_t(end - begin) > lim.message_size;
 }
 
+constexpr std::ptrdiff_t quit_size = 8; // QUIT CRLF CRLF
+
 // Whether [begin, end), a method line without its LF, may still become a method line: a prefix of
 // a method, or a method and a prefix of CRLF. When it cannot, the method line's rule decides now,
 // as on a whole line (spec §8: an unknown method is an error before its line ends).
@@ -1195,7 +1197,21 @@ Step parse_general(Context context, std::string_view bytes, const DecodeOptions&
             touched_end
                 ? end
                 : attempt<true>(context, begin, end, options, final, progress, nullptr).seen_end;
-        if (auto limit = limit_exceeded(options.limits, begin, a.line_start, seen_end)) {
+        if (!failure && a.framing == Framing::bare && std::holds_alternative<Quit>(a.result)) {
+            // A QUIT turn (§5.7) is QUIT itself, at most QUIT CRLF CRLF: the line ends after it
+            // are dropped, not part of the message, as when they come after QUIT in a stream.
+            seen_end = std::min(seen_end, begin + quit_size);
+        }
+        // In a chat, a CRLF text line matched while the parse also met the end is QUIT or CHAT
+        // whose turn of three lines (§9.2) was tried up to the end, its text line within MAX-LINE
+        // (second_line_fits()). Only that turn would be a framed message, so MAX-MESSAGE is not
+        // judged on it: with more bytes to come the verdict waits for the byte that decides
+        // (MAX-LINE bounds the wait), at the end of the stream there is no turn (§5.7, §7; one-shot
+        // decoding sees the byte that rules the turn out).
+        const bool text_before_turn =
+            context == Context::chat && !failure && a.framing == Framing::crlf;
+        auto limit = limit_exceeded(options.limits, begin, a.line_start, seen_end);
+        if (limit && !(text_before_turn && limit->code == Errc::message_too_large)) {
             failure = limit;
         }
     }

@@ -142,5 +142,80 @@ TEST(Limits, SameErrorWhateverTheSplit) {
     }
 }
 
+// A turn of three lines (§9.2: QUIT or CHAT, a text line, the empty line) is a framed message
+// and MAX-MESSAGE applies to it (§7), but until the byte that decides arrives its first line may
+// still be a text line of its own (§5.7): the verdict is the same whatever the split (§4.1). At
+// the limit, one past it, and ruled out past it by a line, a byte or the end of the stream.
+TEST(Limits, ChatTurnsAtAndPastMessageSizeWhateverTheSplit) {
+    struct Case {
+        std::size_t message_size;
+        std::string bytes;
+        std::vector<std::string> messages;
+        std::optional<DecodeError> error;
+    };
+    const auto too_large = [](std::uint64_t at) {
+        return DecodeError{Errc::message_too_large, at, ""};
+    };
+    const Case cases[] = {
+        {16, "QUIT\r\n012345\r\n\r\n", {"QUIT{}"}, {}},
+        {16, "QUIT\r\n0123456\r\n\r\n", {}, too_large(16)},
+        {16,
+         "QUIT\r\n0123456789\r\nok\r\n",
+         {"Text{\"QUIT\"}", "Text{\"0123456789\"}", "Text{\"ok\"}"},
+         {}},
+        {16, "QUIT\r\n0123456789\x01", {"Text{\"QUIT\"}"}, DecodeError{Errc::invalid_byte, 16, ""}},
+        {8, "QUIT\r\nare", {"Text{\"QUIT\"}", "Text{\"are\"}"}, {}},
+        {8, "QUIT\r\nare\r\n", {"Text{\"QUIT\"}", "Text{\"are\"}"}, {}},
+        // QUIT and line ends (§5.7): the line ends are dropped, not part of QUIT's 8 bytes
+        {8, "QUIT\r\n\r\n\r\n\r\n", {"QUIT{}"}, {}},
+        {7, "QUIT\r\n\r\n\r\n", {}, too_large(7)},
+        {20, "CHAT\r\nMESSAGE:ab\r\n\r\n", {"Text{\"ab\"}"}, {}},
+        {20, "CHAT\r\nMESSAGE:abc\r\n\r\n", {}, too_large(20)},
+        {20,
+         "CHAT\r\nMESSAGE:abcdef\r\nok\r\n",
+         {"Text{\"CHAT\"}", "Text{\"MESSAGE:abcdef\"}", "Text{\"ok\"}"},
+         {}},
+    };
+    for (const Case& c : cases) {
+        Limits lim;
+        lim.message_size = c.message_size;
+        const DecodeOptions o{Leniency::all, lim};
+        const auto expected = one_shot(Context::chat, c.bytes, o);
+        EXPECT_EQ(expected.messages, c.messages) << c.bytes;
+        ASSERT_EQ(expected.error.has_value(), c.error.has_value()) << c.bytes << ": " << expected;
+        if (c.error) {
+            EXPECT_EQ(expected.error->code, c.error->code) << c.bytes;
+            EXPECT_EQ(expected.error->offset, c.error->offset) << c.bytes;
+        }
+        std::vector<std::size_t> every_byte;
+        for (std::size_t cut = 0; cut <= c.bytes.size(); ++cut) {
+            EXPECT_EQ(chunked(Context::chat, c.bytes, {cut}, o), expected)
+                << c.bytes << " cut " << cut;
+            every_byte.push_back(cut);
+        }
+        EXPECT_EQ(chunked(Context::chat, c.bytes, every_byte, o), expected)
+            << c.bytes << " a byte at a time";
+    }
+}
+
+// Chat items past a small MAX-MESSAGE, some ended by the end of the stream (the rules of a whole
+// turn, §5.6): whatever the verdict, a stream cut anywhere reaches the one-shot one (§4.1).
+TEST(Limits, ChatPastMessageSizeSameWhateverTheSplit) {
+    Limits lim;
+    lim.message_size = 8;
+    const DecodeOptions o{Leniency::all, lim};
+    const std::string inputs[] = {
+        "hello there",           "QUIT\r\nhello there",
+        "QUIT\r\nare\r\n\r",     "QUIT\r\nhello\r\nthere",
+        "CHAT\r\nMESSAGE:hello", "QUIT\r\n\r\n\r\n\r\n",
+    };
+    for (const std::string& in : inputs) {
+        const auto expected = one_shot(Context::chat, in, o);
+        for (std::size_t cut = 0; cut <= in.size(); ++cut) {
+            EXPECT_EQ(chunked(Context::chat, in, {cut}, o), expected) << in << " cut " << cut;
+        }
+    }
+}
+
 } // namespace
 } // namespace tcpchat
