@@ -27,11 +27,11 @@
 #include <algorithm>
 #include <array>
 #include <atomic>
+#include <charconv>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/post.hpp>
 #include <cerrno>
-#include <cstdio>
 #include <mutex>
 #include <optional>
 #include <sys/epoll.h>
@@ -51,7 +51,7 @@ using server_request::Peer;
 
 namespace {
 
-// Into `peer`, reusing its strings' capacity.
+// Into `peer`, reusing its strings' capacity (no formatting library: this runs per connection).
 void describe_peer(const tcp::endpoint& endpoint, Peer& peer) {
     auto address = endpoint.address();
     // A dual-stack listener sees IPv4 clients as ::ffff:a.b.c.d; they registered as a.b.c.d.
@@ -59,19 +59,26 @@ void describe_peer(const tcp::endpoint& endpoint, Peer& peer) {
         address = asio::ip::make_address_v4(asio::ip::v4_mapped, address.to_v6());
     }
     std::array<char, 64> text{};
-    boost::system::error_code ec;
+    char* const end = text.data() + text.size();
     if (address.is_v4()) {
         const auto bytes = address.to_v4().to_bytes();
-        const int n = std::snprintf(text.data(), text.size(), "%u.%u.%u.%u", bytes[0], bytes[1],
-                                    bytes[2], bytes[3]);
-        peer.address.assign(text.data(), static_cast<std::size_t>(n));
+        char* out = text.data();
+        for (std::size_t i = 0; i < bytes.size(); ++i) {
+            if (i > 0) {
+                *out++ = '.';
+            }
+            out = std::to_chars(out, end, unsigned{bytes[i]}).ptr;
+        }
+        peer.address.assign(text.data(), out);
+        peer.endpoint.assign(text.data(), out);
     } else {
         peer.address = address.to_string();
+        peer.endpoint.assign(1, '[');
+        peer.endpoint += peer.address;
+        peer.endpoint += ']';
     }
-    const bool v6 = address.is_v6();
-    const int n = std::snprintf(text.data(), text.size(), "%s%s%s:%u", v6 ? "[" : "",
-                                peer.address.c_str(), v6 ? "]" : "", endpoint.port());
-    peer.endpoint.assign(text.data(), static_cast<std::size_t>(std::min<int>(n, 63)));
+    peer.endpoint += ':';
+    peer.endpoint.append(text.data(), std::to_chars(text.data(), end, endpoint.port()).ptr);
 }
 
 } // namespace
