@@ -111,6 +111,7 @@ class Server::State : public std::enable_shared_from_this<Server::State> {
     void listener_closed();
     void shard_stopped();
     void report_stopped();
+    void abandon();
     void close_now();
 
     asio::io_context& io; // the caller's: on_stopped runs there, and it runs until the stop
@@ -672,7 +673,9 @@ void Shard::detach(Connection* c) {
     }
     server.open.fetch_sub(1);
     if (stopping && live.empty()) {
-        finished();
+        // Finished in a round of its own, once whatever closed the last connection has returned:
+        // the stop's end lets the caller go on, and this thread must be done with its log by then.
+        poller.wake();
     }
 }
 
@@ -735,6 +738,8 @@ void Shard::take_mail() {
         close_now();
     } else if (stop_now) {
         stop();
+    } else if (stopping && live.empty()) {
+        finished();
     }
 }
 
@@ -758,14 +763,15 @@ void Shard::close_listening() {
 }
 
 void Shard::stop() {
-    if (stopping) {
+    if (stopping || stopped) {
         return;
     }
-    stopping = true;
     close_listening();
     for (Connection* c : std::vector<Connection*>(live)) {
         c->on_stop();
     }
+    // Only now: closing those did not finish the shard before its stopping line was logged.
+    stopping = true;
     // After on_stop(): the line counts the connections still being served, not those that were
     // answered and only wait for the client's close.
     server.listener_closed();
@@ -896,18 +902,23 @@ void Server::State::report_stopped() {
     work.reset();
 }
 
+// The destructor's first step: whatever the shards still do, no stop callback runs any more.
+void Server::State::abandon() {
+    const std::scoped_lock lock(stop_mutex);
+    stopping = true;
+    stopped = true;
+    on_stopped.clear();
+}
+
+// Its last, once the shards' threads are joined: no more log lines, and the caller's io_context
+// is free to run out of work.
 void Server::State::close_now() {
     {
         const std::scoped_lock lock(stop_mutex);
-        stopping = true;
-        stopped = true;
-        on_stopped.clear();
         work.reset();
     }
-    {
-        const std::scoped_lock lock(log_mutex);
-        sink = nullptr;
-    }
+    const std::scoped_lock lock(log_mutex);
+    sink = nullptr;
 }
 
 Server::Server(asio::io_context& io, ServerOptions options, Registry& registry, LogSink log)
@@ -920,7 +931,7 @@ Server::~Server() {
 // Every shard closes what it has, on its own thread, and its loop ends; what reached a mailbox
 // after that is taken here, once the threads are joined.
 void Server::shut_down() {
-    state_->close_now();
+    state_->abandon();
     for (auto& shard : state_->shards) {
         shard->post_close();
     }
@@ -934,6 +945,7 @@ void Server::shut_down() {
         shard->take_mail();
         shard->close_now();
     }
+    state_->close_now();
 }
 
 std::error_code Server::listen() {
