@@ -4,10 +4,13 @@ in one run (bench/README.md).
 
     bench/compare_servers.py baseline   tcp-chat-server vs bench/baseline_server.py (Python
                                         socketserver), both driven by tcp-chat-load -c64
-    bench/compare_servers.py nginx      tcp-chat-server driven by tcp-chat-load -c64 vs nginx
+    bench/compare_servers.py nginx      tcp-chat-server driven by tcp-chat-load -c64 -t2 vs nginx
                                         (one worker, keepalive_timeout 0, `return 200` with a
                                         REGACK-sized body) driven by
-                                        wrk -H 'Connection: close' -c64 -t2 -d10s
+                                        wrk -H 'Connection: close' -c64 -t2 -d10s, and vs the
+                                        same nginx closing gracefully as tcp-chat-server does
+                                        (lingering_close always); both load generators run
+                                        --nginx-load-threads threads (2)
     bench/compare_servers.py threads    tcp-chat-server --threads 1 driven by tcp-chat-load -t1, then
                                         --threads 2 driven by tcp-chat-load -t2
     bench/compare_servers.py registries one tcp-chat-server on the memory registry, one on Redis,
@@ -313,7 +316,7 @@ http {{
 
 
 def run_wrk(wrk, port, args):
-    argv = [wrk, "-H", "Connection: close", f"-c{args.connections}", "-t2",
+    argv = [wrk, "-H", "Connection: close", f"-c{args.connections}", f"-t{args.nginx_load_threads}",
             f"-d{args.duration}s", "--latency", f"http://{HOST}:{port}/"]
     done = subprocess.run(argv, capture_output=True, text=True, check=True)
     report = {"command": " ".join(["wrk"] + argv[1:]).replace("Connection: close", "'Connection: close'"),
@@ -352,7 +355,8 @@ def compare_nginx(args):
                     reports.append(measured(proc, lambda: run_wrk(wrk, port, args)))
         running, port = our_server(args.build_dir)
         with running as proc:
-            ours.append(measured(proc, lambda: run_load(args.build_dir, port, args)))
+            ours.append(measured(proc, lambda: run_load(args.build_dir, port, args,
+                                                          threads=args.nginx_load_threads)))
     ours, theirs, lingering = median_report(ours), median_report(theirs), median_report(lingering)
     print_table([("tcp-chat-server + tcp-chat-load", ours), ("nginx (1 worker) + wrk", theirs),
                  ("nginx, graceful close, + wrk", lingering)])
@@ -440,6 +444,8 @@ def main():
     parser.add_argument("-c", "--connections", type=int, default=64)
     parser.add_argument("-d", "--duration", type=int, default=10, help="seconds per run")
     parser.add_argument("-t", "--threads", type=int, default=1, help="tcp-chat-load threads")
+    parser.add_argument("--nginx-load-threads", type=int, default=2,
+                        help="nginx comparison: threads of wrk and of tcp-chat-load alike")
     parser.add_argument("--server-threads", type=int, default=1,
                         help="tcp-chat-server --threads (the threads mode sets its own)")
     parser.add_argument("--rounds", type=int, default=1,
