@@ -71,24 +71,22 @@ Poller::~Poller() {
     ::close(set_);
 }
 
-std::error_code Poller::add(int fd, std::uint32_t events, std::uint64_t token) {
+std::error_code Poller::control(int operation, int fd, std::uint32_t events, std::uint64_t token) {
     epoll_event event{};
     event.events = events;
     event.data.u64 = token;
-    if (::epoll_ctl(set_, EPOLL_CTL_ADD, fd, &event) != 0) {
+    if (::epoll_ctl(set_, operation, fd, &event) != 0) {
         return {errno, std::generic_category()};
     }
     return {};
 }
 
+std::error_code Poller::add(int fd, std::uint32_t events, std::uint64_t token) {
+    return control(EPOLL_CTL_ADD, fd, events, token);
+}
+
 std::error_code Poller::modify(int fd, std::uint32_t events, std::uint64_t token) {
-    epoll_event event{};
-    event.events = events;
-    event.data.u64 = token;
-    if (::epoll_ctl(set_, EPOLL_CTL_MOD, fd, &event) != 0) {
-        return {errno, std::generic_category()};
-    }
-    return {};
+    return control(EPOLL_CTL_MOD, fd, events, token);
 }
 
 void Poller::remove(int fd) {
@@ -128,14 +126,15 @@ void Poller::run() {
     running_ = true;
     now_ = Clock::now();
     while (running_) {
-        const int n =
-            ::epoll_wait(set_, events_.data(), static_cast<int>(events_.size()), wait_milliseconds());
+        const int n = ::epoll_wait(set_, events_.data(), static_cast<int>(events_.size()),
+                                   wait_milliseconds());
         now_ = Clock::now();
         for (int i = 0; i < n && running_; ++i) {
             const epoll_event& event = events_[static_cast<std::size_t>(i)];
             if (event.data.u64 == woken_token) {
+                // Back to zero: the next wake() is an edge.
                 std::uint64_t count = 0;
-                (void)::read(wake_, &count, sizeof count); // back to zero: the next wake() is an edge
+                (void)::read(wake_, &count, sizeof count);
             }
             on_ready_(context_, event.data.u64, event.events);
         }

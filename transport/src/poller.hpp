@@ -104,6 +104,8 @@ class Poller {
     [[nodiscard]] Clock::time_point now() const noexcept { return now_; }
 
   private:
+    [[nodiscard]] std::error_code control(int operation, int fd, std::uint32_t events,
+                                          std::uint64_t token);
     [[nodiscard]] int wait_milliseconds() const noexcept;
 
     int set_ = -1;  // the epoll descriptor

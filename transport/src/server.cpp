@@ -27,11 +27,11 @@
 #include <algorithm>
 #include <array>
 #include <atomic>
-#include <charconv>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/post.hpp>
 #include <cerrno>
+#include <charconv>
 #include <mutex>
 #include <optional>
 #include <sys/epoll.h>
@@ -164,6 +164,7 @@ class Shard {
     void post_answer(Connection* c);
     void post_stop();
     void post_close();
+    void post(bool& asked); // sets a flag of the mailbox, under its mutex
     void take_mail();
 
     [[nodiscard]] bool on_own_thread() const noexcept { return current == this; }
@@ -549,8 +550,7 @@ class Connection {
 
 Shard::Shard(Server::State& server_)
     : server(server_), poller(&Shard::on_ready, this), read_timeouts(server.options.read_timeout),
-      linger_timeouts(server.options.linger_timeout),
-      drain_timeouts(server.options.drain_timeout),
+      linger_timeouts(server.options.linger_timeout), drain_timeouts(server.options.drain_timeout),
       retry_timeouts(detail::ListeningSocket::retry_pause),
       drain([](void* shard) { static_cast<Shard*>(shard)->cut(); }, this),
       retry([](void* shard) { (void)static_cast<Shard*>(shard)->start_accepting(); }, this) {
@@ -694,22 +694,18 @@ void Shard::post_answer(Connection* c) {
 }
 
 void Shard::post_stop() {
-    bool wake = false;
-    {
-        const std::scoped_lock lock(mail_mutex);
-        stop_asked = true;
-        wake = !std::exchange(mail_waiting, true);
-    }
-    if (wake) {
-        poller.wake();
-    }
+    post(stop_asked);
 }
 
 void Shard::post_close() {
+    post(close_asked);
+}
+
+void Shard::post(bool& asked) {
     bool wake = false;
     {
         const std::scoped_lock lock(mail_mutex);
-        close_asked = true;
+        asked = true;
         wake = !std::exchange(mail_waiting, true);
     }
     if (wake) {

@@ -2,10 +2,9 @@
 // threads, socket events, all through one epoll_wait per round.
 #include "../src/poller.hpp"
 
-#include <gtest/gtest.h>
-
 #include <atomic>
 #include <chrono>
+#include <gtest/gtest.h>
 #include <sys/socket.h>
 #include <thread>
 #include <unistd.h>
@@ -32,13 +31,18 @@ struct Recorded {
     Timeout timeout;
 };
 
-TEST(Timeouts, ExpireInArmingOrderOnlyOnceDue) {
-    Timeouts queue(100ms);
+// Three deadlines on a queue of 100 ms, recording their expiries in `fired`.
+class ThreeDeadlines : public ::testing::Test {
+  protected:
+    Timeouts queue{100ms};
     std::vector<int> fired;
-    Recorded a(fired, 1);
-    Recorded b(fired, 2);
-    Recorded c(fired, 3);
-    const auto t0 = Clock::now();
+    Recorded a{fired, 1};
+    Recorded b{fired, 2};
+    Recorded c{fired, 3};
+    const Clock::time_point t0 = Clock::now();
+};
+
+TEST_F(ThreeDeadlines, ExpireInArmingOrderOnlyOnceDue) {
     queue.arm(a.timeout, t0);
     queue.arm(b.timeout, t0 + 10ms);
     queue.arm(c.timeout, t0 + 20ms);
@@ -53,13 +57,7 @@ TEST(Timeouts, ExpireInArmingOrderOnlyOnceDue) {
     EXPECT_EQ(queue.earliest(), nullptr);
 }
 
-TEST(Timeouts, ReArmingReplacesTheDeadlineAndCancellingRemovesIt) {
-    Timeouts queue(100ms);
-    std::vector<int> fired;
-    Recorded a(fired, 1);
-    Recorded b(fired, 2);
-    Recorded c(fired, 3);
-    const auto t0 = Clock::now();
+TEST_F(ThreeDeadlines, ReArmingReplacesTheDeadlineAndCancellingRemovesIt) {
     queue.arm(a.timeout, t0);
     queue.arm(b.timeout, t0);
     queue.arm(c.timeout, t0);

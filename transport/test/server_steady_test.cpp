@@ -7,11 +7,10 @@
 #include "tcpchat/registry.hpp"
 #include "tcpchat/server.hpp"
 
-#include <gtest/gtest.h>
-
 #include <array>
 #include <boost/asio/io_context.hpp>
 #include <cstring>
+#include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <string>
 #include <sys/socket.h>
