@@ -4,10 +4,13 @@ in one run (bench/README.md).
 
     bench/compare_servers.py baseline   tcp-chat-server vs bench/baseline_server.py (Python
                                         socketserver), both driven by tcp-chat-load -c64
-    bench/compare_servers.py nginx      tcp-chat-server driven by tcp-chat-load -c64 vs nginx
+    bench/compare_servers.py nginx      tcp-chat-server driven by tcp-chat-load -c64 -t2 vs nginx
                                         (one worker, keepalive_timeout 0, `return 200` with a
                                         REGACK-sized body) driven by
-                                        wrk -H 'Connection: close' -c64 -t2 -d10s
+                                        wrk -H 'Connection: close' -c64 -t2 -d10s, and vs the
+                                        same nginx closing gracefully as tcp-chat-server does
+                                        (lingering_close always); both load generators run
+                                        --nginx-load-threads threads (2)
     bench/compare_servers.py threads    tcp-chat-server --threads 1 driven by tcp-chat-load -t1, then
                                         --threads 2 driven by tcp-chat-load -t2
     bench/compare_servers.py registries one tcp-chat-server on the memory registry, one on Redis,
@@ -284,7 +287,9 @@ def ensure_installed(args):
     return find()
 
 
-def nginx_config(directory, port):
+def nginx_config(directory, port, linger=False):
+    """With `linger`, nginx closes as tcp-chat-server does (spec §6.1): shutdown, then read until
+    the client's FIN (`lingering_close always`)."""
     body = REGACK.replace("\r", "\\r").replace("\n", "\\n")
     temp = "\n".join(f"    {kind}_temp_path {directory}/{kind};"
                      for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
@@ -297,6 +302,7 @@ events {{ worker_connections 4096; }}
 http {{
     access_log off;
     keepalive_timeout 0;
+    lingering_close {"always" if linger else "on"};
 {temp}
     server {{
         listen {HOST}:{port} backlog=1024;
@@ -310,7 +316,7 @@ http {{
 
 
 def run_wrk(wrk, port, args):
-    argv = [wrk, "-H", "Connection: close", f"-c{args.connections}", "-t2",
+    argv = [wrk, "-H", "Connection: close", f"-c{args.connections}", f"-t{args.nginx_load_threads}",
             f"-d{args.duration}s", "--latency", f"http://{HOST}:{port}/"]
     done = subprocess.run(argv, capture_output=True, text=True, check=True)
     report = {"command": " ".join(["wrk"] + argv[1:]).replace("Connection: close", "'Connection: close'"),
@@ -337,27 +343,34 @@ def compare_nginx(args):
     nginx, wrk = ensure_installed(args)
     if not (nginx and wrk):
         return None, None
-    ours, theirs = [], []
+    ours, theirs, lingering = [], [], []
     for _ in range(args.rounds):
-        with tempfile.TemporaryDirectory(prefix="tcpchat-nginx-") as directory:
-            port = free_port()
-            config = Path(directory) / "nginx.conf"
-            config.write_text(nginx_config(directory, port))
-            with Running([nginx, "-p", directory, "-c", str(config)], port,
-                         stderr=subprocess.DEVNULL) as proc:
-                theirs.append(measured(proc, lambda: run_wrk(wrk, port, args)))
+        for linger, reports in ((False, theirs), (True, lingering)):
+            with tempfile.TemporaryDirectory(prefix="tcpchat-nginx-") as directory:
+                port = free_port()
+                config = Path(directory) / "nginx.conf"
+                config.write_text(nginx_config(directory, port, linger))
+                with Running([nginx, "-p", directory, "-c", str(config)], port,
+                             stderr=subprocess.DEVNULL) as proc:
+                    reports.append(measured(proc, lambda: run_wrk(wrk, port, args)))
         running, port = our_server(args.build_dir)
         with running as proc:
-            ours.append(measured(proc, lambda: run_load(args.build_dir, port, args)))
-    ours, theirs = median_report(ours), median_report(theirs)
-    print_table([("tcp-chat-server + tcp-chat-load", ours), ("nginx (1 worker) + wrk", theirs)])
+            ours.append(measured(proc, lambda: run_load(args.build_dir, port, args,
+                                                          threads=args.nginx_load_threads)))
+    ours, theirs, lingering = median_report(ours), median_report(theirs), median_report(lingering)
+    print_table([("tcp-chat-server + tcp-chat-load", ours), ("nginx (1 worker) + wrk", theirs),
+                 ("nginx, graceful close, + wrk", lingering)])
+    if lingering.get("server_us"):
+        print(f"  server CPU per request: {ours['server_us'] / lingering['server_us']:.2f}x "
+              "nginx's with the same graceful close (lingering_close always)")
     ratio = ours["rate"] / theirs["rate"]
     cpu = ours["server_us"] / theirs["server_us"] if theirs.get("server_us") else float("inf")
     ok = verdict("at least nginx's rate", ratio >= 1.0, f"{100 * ratio:.0f}%")
     ok &= verdict("server CPU per request at most 1.1x nginx's", cpu <= 1.1, f"{cpu:.2f}x")
     ok &= verdict("p99 under 5 ms", ours["p99_ms"] < 5, f'{ours["p99_ms"]:.2f} ms')
     ok &= verdict("zero errors", ours["errors"] == 0, f'{ours["errors"]} errors')
-    return {"tcp-chat-server": ours, "nginx": theirs, "ratio": ratio, "cpu_ratio": cpu}, ok
+    return {"tcp-chat-server": ours, "nginx": theirs, "nginx_graceful_close": lingering,
+            "ratio": ratio, "cpu_ratio": cpu}, ok
 
 
 def compare_threads(args):
@@ -431,6 +444,8 @@ def main():
     parser.add_argument("-c", "--connections", type=int, default=64)
     parser.add_argument("-d", "--duration", type=int, default=10, help="seconds per run")
     parser.add_argument("-t", "--threads", type=int, default=1, help="tcp-chat-load threads")
+    parser.add_argument("--nginx-load-threads", type=int, default=2,
+                        help="nginx comparison: threads of wrk and of tcp-chat-load alike")
     parser.add_argument("--server-threads", type=int, default=1,
                         help="tcp-chat-server --threads (the threads mode sets its own)")
     parser.add_argument("--rounds", type=int, default=1,

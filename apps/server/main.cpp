@@ -155,6 +155,8 @@ int main(int argc, char** argv) {
                         : quiet ? tcpchat::LogLevel::error
                                 : tcpchat::LogLevel::info;
 
+    // The server serves on threads of its own; this thread runs `io`: the signals, --alloc-stats
+    // and the Redis registry's connection, whose answers go back to the server's threads.
     boost::asio::io_context io;
     std::unique_ptr<tcpchat::Registry> registry;
     tcpchat::RedisRegistry* shared = nullptr;

@@ -11,14 +11,23 @@
 
 namespace tcpchat::detail {
 
+// Opens, binds and listens (SO_REUSEADDR; with `reuse_port`, SO_REUSEPORT: other sockets may
+// listen on the same address and port, the kernel spreading new connections over them), with the
+// system's backlog; close-on-exec, and non-blocking when asked. Returns the descriptor, or -1 with
+// `error` set.
+[[nodiscard]] int open_listening(const boost::asio::ip::tcp::endpoint& endpoint, bool reuse_port,
+                                 bool non_blocking, std::error_code& error);
+
+// The address a socket is bound to (getsockname); the default endpoint on failure.
+[[nodiscard]] boost::asio::ip::tcp::endpoint bound_endpoint(int fd);
+
+// The same with Asio's acceptor, for loops that accept through Asio.
 class ListeningSocket {
   public:
     template <class Executor>
     explicit ListeningSocket(const Executor& executor) : acceptor_(executor), retry_(executor) {}
 
-    // Opens, binds and listens; on failure the socket is left closed. With `reuse_port`, other
-    // sockets may listen on the same address and port (SO_REUSEPORT), the kernel spreading new
-    // connections over them.
+    // open_listening(); on failure the socket is left closed.
     [[nodiscard]] std::error_code open(const boost::asio::ip::tcp::endpoint& endpoint,
                                        bool reuse_port = false);
 

@@ -21,19 +21,19 @@
 #include "listening_socket.hpp"
 #include "poller.hpp"
 #include "server_request.hpp"
-#include "tcpchat/handler_memory.hpp"
 #include "tcpchat/stream_decoder.hpp"
 #include "tcpchat/version.hpp"
 
 #include <algorithm>
 #include <array>
 #include <atomic>
-#include <boost/asio/dispatch.hpp>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/ip/address.hpp>
 #include <boost/asio/post.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <cerrno>
-#include <cstdio>
+#include <charconv>
 #include <mutex>
+#include <optional>
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/types.h>
@@ -51,7 +51,7 @@ using server_request::Peer;
 
 namespace {
 
-// Into `peer`, reusing its strings' capacity.
+// Into `peer`, reusing its strings' capacity (no formatting library: this runs per connection).
 void describe_peer(const tcp::endpoint& endpoint, Peer& peer) {
     auto address = endpoint.address();
     // A dual-stack listener sees IPv4 clients as ::ffff:a.b.c.d; they registered as a.b.c.d.
@@ -59,19 +59,26 @@ void describe_peer(const tcp::endpoint& endpoint, Peer& peer) {
         address = asio::ip::make_address_v4(asio::ip::v4_mapped, address.to_v6());
     }
     std::array<char, 64> text{};
-    boost::system::error_code ec;
+    char* const end = text.data() + text.size();
     if (address.is_v4()) {
         const auto bytes = address.to_v4().to_bytes();
-        const int n = std::snprintf(text.data(), text.size(), "%u.%u.%u.%u", bytes[0], bytes[1],
-                                    bytes[2], bytes[3]);
-        peer.address.assign(text.data(), static_cast<std::size_t>(n));
+        char* out = text.data();
+        for (std::size_t i = 0; i < bytes.size(); ++i) {
+            if (i > 0) {
+                *out++ = '.';
+            }
+            out = std::to_chars(out, end, unsigned{bytes[i]}).ptr;
+        }
+        peer.address.assign(text.data(), out);
+        peer.endpoint.assign(text.data(), out);
     } else {
         peer.address = address.to_string();
+        peer.endpoint.assign(1, '[');
+        peer.endpoint += peer.address;
+        peer.endpoint += ']';
     }
-    const bool v6 = address.is_v6();
-    const int n = std::snprintf(text.data(), text.size(), "%s%s%s:%u", v6 ? "[" : "",
-                                peer.address.c_str(), v6 ? "]" : "", endpoint.port());
-    peer.endpoint.assign(text.data(), static_cast<std::size_t>(std::min<int>(n, 63)));
+    peer.endpoint += ':';
+    peer.endpoint.append(text.data(), std::to_chars(text.data(), end, endpoint.port()).ptr);
 }
 
 } // namespace
@@ -81,8 +88,8 @@ class Shard;
 
 class Server::State : public std::enable_shared_from_this<Server::State> {
   public:
-    State(ServerOptions options_, Registry& registry_, LogSink sink_)
-        : options(std::move(options_)), registry(registry_), sink(std::move(sink_)) {}
+    State(asio::io_context& io_, ServerOptions options_, Registry& registry_, LogSink sink_)
+        : io(io_), options(std::move(options_)), registry(registry_), sink(std::move(sink_)) {}
 
     [[nodiscard]] bool logs(LogLevel level) const noexcept {
         return level <= options.log_level && sink;
@@ -99,22 +106,27 @@ class Server::State : public std::enable_shared_from_this<Server::State> {
         }
     }
 
-    std::error_code listen(asio::io_context& first, std::vector<asio::io_context*> others);
+    std::error_code listen();
     void stop(std::function<void()> on_stopped);
     void listener_closed();
     void shard_stopped();
+    void report_stopped();
+    void abandon();
     void close_now();
 
+    asio::io_context& io; // the caller's: on_stopped runs there, and it runs until the stop
     ServerOptions options;
     Registry& registry;
     LogSink sink;
     mutable std::mutex log_mutex;
-    std::vector<std::unique_ptr<Shard>> shards; // [0] runs on the caller's io_context
+    std::vector<std::unique_ptr<Shard>> shards;
     tcp::endpoint bound;
     std::atomic<std::size_t> open{0}; // connections reading, writing or lingering, all shards
     std::atomic<std::uint64_t> accepted{0};
 
     std::mutex stop_mutex; // guards what follows
+    // Keeps the caller's io_context running from listen() until the server has stopped.
+    std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work;
     std::vector<std::function<void()>> on_stopped;
     std::size_t running = 0;   // shards with connections still open after stop()
     std::size_t listening = 0; // shards still accepting after stop()
@@ -123,18 +135,19 @@ class Server::State : public std::enable_shared_from_this<Server::State> {
 };
 
 // One thread's share of the server: a listening socket, its connections, their free list, and
-// the poller that watches them all.
+// the loop that watches them all, with their deadlines. Other threads reach it only through its
+// mailbox.
 class Shard {
   public:
-    Shard(Server::State& server, asio::io_context& io)
-        : server(server), io(io), listening(io.get_executor()), drain(io),
-          poller(io, &Shard::on_ready, this) {}
+    explicit Shard(Server::State& server);
     ~Shard();
 
     Shard(const Shard&) = delete;
     Shard& operator=(const Shard&) = delete;
 
+    std::error_code open(const tcp::endpoint& endpoint, bool several);
     std::error_code start_accepting();
+    void run();
     static void on_ready(void* shard, std::uint64_t token, std::uint32_t events);
     void accept();
     void turn_away(int fd, const tcp::endpoint& remote);
@@ -142,9 +155,19 @@ class Shard {
     void stop();
     void cut();
     void close_now();
+    void close_listening();
     void attach(Connection* c);
     void detach(Connection* c);
     void finished();
+
+    // From any thread: a registry answer for `c`, the stop, or the destructor's last call.
+    void post_answer(Connection* c);
+    void post_stop();
+    void post_close();
+    void post(bool& asked); // sets a flag of the mailbox, under its mutex
+    void take_mail();
+
+    [[nodiscard]] bool on_own_thread() const noexcept { return current == this; }
 
     // Poller tokens: 0 is the listening socket; a connection's is its index in `all` plus one in
     // the high half and its accept count in the low half, so that an event still queued for a
@@ -152,26 +175,41 @@ class Shard {
     static constexpr std::uint64_t listening_token = 0;
 
     Server::State& server;
-    std::shared_ptr<Server::State> holder; // while the poller waits
-    asio::io_context& io;
-    detail::ListeningSocket listening;
-    asio::steady_timer drain; // bounds stop()
+    int listening = -1;
     detail::Poller poller;
+    detail::Timeouts read_timeouts;   // a request from its accept (spec §6.5), a blocked write
+    detail::Timeouts linger_timeouts; // the client's FIN after the reply (spec §6.1)
+    detail::Timeouts drain_timeouts;  // stop(): how long connections in flight may take
+    detail::Timeouts retry_timeouts;  // the pause after a failed accept
+    detail::Timeout drain;
+    detail::Timeout retry;
     std::vector<std::unique_ptr<Connection>> all; // every connection object ever made here
     Connection* free = nullptr;                   // recycled, ready for the next accept
     std::vector<Connection*> live;                // reading, writing or lingering
     bool stopping = false;
     bool stopped = false;
+
+    std::mutex mail_mutex; // guards the mailbox
+    Connection* answered = nullptr;
+    Connection* answered_last = nullptr;
+    bool stop_asked = false;
+    bool close_asked = false;
+    bool mail_waiting = false; // a wake() is on its way
+
+    static thread_local const Shard* current; // the shard whose loop runs on this thread
 };
 
+thread_local const Shard* Shard::current = nullptr;
+
 // One request connection (spec §6.1). Everything it does happens on its shard's thread: the
-// poller hands it its socket's events, its deadline's handler holds only its address. `pending_`
-// counts what may still call it back (the deadline's wait, a registry question); once it is
-// closed and nothing is pending, it goes back to its shard's free list.
+// loop hands it its socket's events and its deadline's expiry; a registry answer from another
+// thread comes through the shard's mailbox. `pending_` counts the registry questions not yet
+// answered; once it is closed and nothing is pending, it goes back to its shard's free list.
 class Connection {
   public:
     Connection(Shard& shard, std::uint32_t index)
-        : shard_(shard), server_(shard.server), index_(index), deadline_(shard.io),
+        : shard_(shard), server_(shard.server), index_(index),
+          deadline_(&Connection::on_deadline, this),
           decoder_(Context::request, server_.options.decoding) {
         asking_.peer = &peer_;
         asking_.options = &server_.options;
@@ -186,8 +224,7 @@ class Connection {
     }
 
     // An accepted socket (non-blocking), already known to be under the cap.
-    void start(int fd, const tcp::endpoint& remote, std::shared_ptr<Server::State> keep) {
-        keep_ = std::move(keep);
+    void start(int fd, const tcp::endpoint& remote) {
         fd_ = fd;
         ++serial_;
         describe_peer(remote, peer_);
@@ -200,15 +237,16 @@ class Connection {
         peer_done_ = false;
         all_read_ = false;
         watching_writes_ = false;
+        recycled_ = false;
         phase_ = Phase::reading;
         shard_.attach(this);
         if (server_.logs(LogLevel::verbose)) {
             server_.log(LogLevel::verbose, "accepted " + peer_.endpoint);
         }
         // The read timeout covers the whole request, so a slow drip cannot hold a slot forever.
-        arm(server_.options.read_timeout);
+        arm(shard_.read_timeouts);
         // Not EPOLLOUT: a fresh socket is writable, and saying so would cost a round of the
-        // poller per connection; write() asks for it if a reply does not fit.
+        // loop per connection; write() asks for it if a reply does not fit.
         if (const auto ec = shard_.poller.add(fd_, EPOLLIN | EPOLLRDHUP | EPOLLET, token())) {
             server_.log(LogLevel::error, "cannot watch " + peer_.endpoint + ": " + ec.message());
             close();
@@ -216,7 +254,7 @@ class Connection {
         }
     }
 
-    // The poller's events for this socket (edge-triggered: each says something new happened).
+    // The loop's events for this socket (edge-triggered: each says something new happened).
     void on_events(std::uint32_t events) {
         if (phase_ == Phase::closed) {
             return;
@@ -231,6 +269,15 @@ class Connection {
             writable_ = true;
         }
         proceed();
+        settle();
+    }
+
+    // The registry's answer, on this connection's thread.
+    void take_answer() {
+        --pending_;
+        if (phase_ == Phase::asking) {
+            answer(asking_.answer);
+        }
         settle();
     }
 
@@ -252,6 +299,7 @@ class Connection {
     }
 
     Connection* next_free = nullptr;
+    Connection* next_answered = nullptr; // in the shard's mailbox
 
   private:
     enum class Phase : std::uint8_t { reading, asking, writing, lingering, closed };
@@ -266,7 +314,6 @@ class Connection {
             linger();
         }
     }
-
     // One recv() into the buffer; <0 with errno on failure. Clears `readable_` once the socket
     // has nothing more: a short read means its queue is empty, and more data will be a new edge;
     // but after the client's FIN, only a recv() returning 0 says the end was reached.
@@ -336,17 +383,20 @@ class Connection {
         asking_.request = request;
         ++pending_;
         server_request::ask(server_.registry, asking_);
+        if (pending_ > 0 && !keep_) {
+            // Answered later, perhaps after the server is gone: the answer needs this object.
+            keep_ = server_.shared_from_this();
+        }
     }
 
+    // Inline when the registry answered on this thread (no allocation, no system call), through
+    // the mailbox otherwise.
     void on_answered() {
-        // Inline when the registry answered on this thread (no allocation), posted otherwise.
-        asio::dispatch(shard_.io, [this] {
-            --pending_;
-            if (phase_ == Phase::asking) {
-                answer(asking_.answer);
-            }
-            settle();
-        });
+        if (shard_.on_own_thread()) {
+            take_answer();
+        } else {
+            shard_.post_answer(this);
+        }
     }
 
     // Takes the reply and log lines out of `answer`, leaving it empty with its buffers' capacity.
@@ -380,7 +430,7 @@ class Connection {
                     (void)shard_.poller.modify(fd_, EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET,
                                                token());
                 }
-                arm(server_.options.read_timeout); // a client that never reads must not hold on
+                arm(shard_.read_timeouts); // a client that never reads must not hold on
                 return;
             } else if (errno != EINTR) {
                 server_.log(LogLevel::verbose, "could not send the reply to " + peer_.endpoint +
@@ -401,7 +451,7 @@ class Connection {
             return close();
         }
         phase_ = Phase::lingering;
-        arm(server_.options.linger_timeout);
+        arm(shard_.linger_timeouts);
         proceed();
     }
 
@@ -424,9 +474,8 @@ class Connection {
             return;
         }
         phase_ = Phase::closed;
-        ++generation_;
         deadline_.cancel();
-        ::close(fd_); // which also takes it out of the poller's set
+        ::close(fd_); // which also takes it out of the loop's set
         fd_ = -1;
         shard_.detach(this);
         if (server_.logs(LogLevel::verbose)) { // composed only when wanted: no allocation
@@ -436,29 +485,23 @@ class Connection {
 
     // Back to the free list once closed and nothing is left to call this connection back.
     void settle() {
-        if (phase_ == Phase::closed && pending_ == 0 && keep_) {
+        if (phase_ == Phase::closed && pending_ == 0 && !recycled_) {
+            recycled_ = true;
             auto keep = std::move(keep_); // may be the last hold on the server: released last
             shard_.recycle(this);
         }
     }
 
-    // One deadline per phase. The generation tells a stale expiry (already queued when the timer
-    // was re-armed) from the current one.
-    void arm(std::chrono::milliseconds after) {
-        deadline_.expires_after(after);
-        ++pending_;
-        deadline_.async_wait(
-            with_memory(timer_memory_[++arms_ % 2],
-                        [this, generation = ++generation_](const boost::system::error_code& ec) {
-                            --pending_;
-                            if (!ec && generation == generation_) {
-                                on_deadline();
-                            }
-                            settle();
-                        }));
+    // One deadline per phase, replacing the previous one.
+    void arm(detail::Timeouts& queue) { queue.arm(deadline_, shard_.poller.now()); }
+
+    static void on_deadline(void* connection) {
+        auto& c = *static_cast<Connection*>(connection);
+        c.expired();
+        c.settle();
     }
 
-    void on_deadline() {
+    void expired() {
         if (phase_ == Phase::reading) {
             answer(
                 server_request::refuse(reply_code::timeout,
@@ -484,13 +527,9 @@ class Connection {
     Server::State& server_;
     std::uint32_t index_;
     std::uint32_t serial_ = 0;
-    std::shared_ptr<Server::State> keep_;
+    std::shared_ptr<Server::State> keep_; // while a registry answer may come from elsewhere
     int fd_ = -1;
-    asio::steady_timer deadline_;
-    // Two blocks: re-arming the deadline starts a wait while the cancelled one may still hold
-    // the other.
-    std::array<HandlerMemory, 2> timer_memory_;
-    unsigned arms_ = 0;
+    detail::Timeout deadline_;
     StreamDecoder decoder_;
     Peer peer_;
     server_request::Asking asking_;
@@ -499,7 +538,6 @@ class Connection {
     std::uint64_t received_ = 0;
     std::size_t drained_ = 0;
     std::size_t written_ = 0;
-    unsigned generation_ = 0;
     int pending_ = 0;
     Phase phase_ = Phase::closed;
     bool readable_ = false;        // the socket may have input (an edge came since the last EAGAIN)
@@ -507,25 +545,49 @@ class Connection {
     bool peer_done_ = false;       // the client's FIN has arrived
     bool all_read_ = false;        // the last read took all input up to the client's FIN
     bool watching_writes_ = false; // EPOLLOUT asked for (a reply did not fit at once)
+    bool recycled_ = true;         // on the free list (or never started)
 };
 
-Shard::~Shard() = default;
+Shard::Shard(Server::State& server_)
+    : server(server_), poller(&Shard::on_ready, this), read_timeouts(server.options.read_timeout),
+      linger_timeouts(server.options.linger_timeout), drain_timeouts(server.options.drain_timeout),
+      retry_timeouts(detail::ListeningSocket::retry_pause),
+      drain([](void* shard) { static_cast<Shard*>(shard)->cut(); }, this),
+      retry([](void* shard) { (void)static_cast<Shard*>(shard)->start_accepting(); }, this) {
+    poller.watch(read_timeouts);
+    poller.watch(linger_timeouts);
+    poller.watch(drain_timeouts);
+    poller.watch(retry_timeouts);
+}
+
+Shard::~Shard() {
+    close_listening();
+}
+
+std::error_code Shard::open(const tcp::endpoint& endpoint, bool several) {
+    std::error_code ec;
+    listening = detail::open_listening(endpoint, several, true, ec);
+    return ec;
+}
 
 std::error_code Shard::start_accepting() {
-    if (const auto ec =
-            poller.add(listening.acceptor().native_handle(), EPOLLIN, listening_token)) {
-        return ec;
+    if (listening < 0) {
+        return {};
     }
-    poller.start();
-    return {};
+    return poller.add(listening, EPOLLIN, listening_token);
+}
+
+// The shard's thread.
+void Shard::run() {
+    current = this;
+    poller.run();
+    current = nullptr;
 }
 
 void Shard::on_ready(void* context, std::uint64_t token, std::uint32_t events) {
     auto& shard = *static_cast<Shard*>(context);
-    if (token == detail::Poller::stopped_token) {
-        // The poller's memory is in this shard: the server may go once its wait is over.
-        auto last = std::move(shard.holder);
-        return;
+    if (token == detail::Poller::woken_token) {
+        return shard.take_mail();
     }
     if (token == listening_token) {
         return shard.accept();
@@ -537,25 +599,23 @@ void Shard::on_ready(void* context, std::uint64_t token, std::uint32_t events) {
 }
 
 // One connection per readiness of the (level-triggered) listening socket, as nginx does by
-// default: a failed accept4 costs a system call, another round of the poller costs none more
-// than the round already makes for the other sockets.
+// default: a failed accept4 costs a system call, another round of the loop costs none more than
+// the round already makes for the other sockets.
 void Shard::accept() {
     if (stopping) {
         return;
     }
     tcp::endpoint remote;
     socklen_t length = static_cast<socklen_t>(remote.capacity());
-    const int fd = ::accept4(listening.acceptor().native_handle(), remote.data(), &length,
-                             SOCK_NONBLOCK | SOCK_CLOEXEC);
+    const int fd = ::accept4(listening, remote.data(), &length, SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (fd < 0) {
         if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR || errno == ECONNABORTED) {
             return;
         }
         // Typically out of file descriptors: pause instead of spinning on the same error.
         server.log(LogLevel::error, "accept failed: " + std::system_category().message(errno));
-        poller.remove(listening.acceptor().native_handle());
-        listening.retry_later(
-            [this, keep = server.shared_from_this()] { (void)start_accepting(); });
+        poller.remove(listening);
+        retry_timeouts.arm(retry, poller.now());
         return;
     }
     remote.resize(length);
@@ -571,7 +631,7 @@ void Shard::accept() {
         all.push_back(std::make_unique<Connection>(*this, static_cast<std::uint32_t>(all.size())));
         c = all.back().get();
     }
-    c->start(fd, remote, server.shared_from_this());
+    c->start(fd, remote);
 }
 
 // Over the cap (spec §6.5): answer ERROR 503 at once rather than leave the client hanging. The
@@ -613,45 +673,108 @@ void Shard::detach(Connection* c) {
     }
     server.open.fetch_sub(1);
     if (stopping && live.empty()) {
+        // Finished in a round of its own, once whatever closed the last connection has returned:
+        // the stop's end lets the caller go on, and this thread must be done with its log by then.
+        poller.wake();
+    }
+}
+
+void Shard::post_answer(Connection* c) {
+    bool wake = false;
+    {
+        const std::scoped_lock lock(mail_mutex);
+        c->next_answered = nullptr;
+        (answered_last != nullptr ? answered_last->next_answered : answered) = c;
+        answered_last = c;
+        wake = !std::exchange(mail_waiting, true);
+    }
+    if (wake) {
+        poller.wake();
+    }
+}
+
+void Shard::post_stop() {
+    post(stop_asked);
+}
+
+void Shard::post_close() {
+    post(close_asked);
+}
+
+void Shard::post(bool& asked) {
+    bool wake = false;
+    {
+        const std::scoped_lock lock(mail_mutex);
+        asked = true;
+        wake = !std::exchange(mail_waiting, true);
+    }
+    if (wake) {
+        poller.wake();
+    }
+}
+
+// On the shard's thread (or, once its loop has ended, on the thread that joined it).
+void Shard::take_mail() {
+    Connection* first = nullptr;
+    bool stop_now = false;
+    bool close = false;
+    {
+        const std::scoped_lock lock(mail_mutex);
+        first = std::exchange(answered, nullptr);
+        answered_last = nullptr;
+        stop_now = std::exchange(stop_asked, false);
+        close = std::exchange(close_asked, false);
+        mail_waiting = false;
+    }
+    while (first != nullptr) {
+        Connection* c = std::exchange(first, first->next_answered);
+        c->take_answer();
+    }
+    if (close) {
+        close_now();
+    } else if (stop_now) {
+        stop();
+    } else if (stopping && live.empty()) {
         finished();
     }
 }
 
-// No connection left after stop(): the poller stops waiting, so the io_context can run out of
-// the server's work.
+// No connection left after stop(): the loop ends, and the server hears of it.
 void Shard::finished() {
     if (stopped) {
         return;
     }
     stopped = true;
     drain.cancel();
-    poller.stop();
-    asio::post(io, [state = server.shared_from_this()] { state->shard_stopped(); });
+    poller.quit();
+    server.shard_stopped();
+}
+
+void Shard::close_listening() {
+    if (listening >= 0) {
+        ::close(listening);
+        listening = -1;
+    }
+    retry.cancel();
 }
 
 void Shard::stop() {
-    if (stopping) {
+    if (stopping || stopped) {
         return;
     }
-    stopping = true;
-    poller.remove(listening.acceptor().native_handle());
-    listening.close();
+    close_listening();
     for (Connection* c : std::vector<Connection*>(live)) {
         c->on_stop();
     }
+    // Only now: closing those did not finish the shard before its stopping line was logged.
+    stopping = true;
     // After on_stop(): the line counts the connections still being served, not those that were
     // answered and only wait for the client's close.
     server.listener_closed();
     if (live.empty()) {
         return finished();
     }
-    drain.expires_after(server.options.drain_timeout);
-    drain.async_wait(
-        [this, state = server.shared_from_this()](const boost::system::error_code& ec) {
-            if (!ec) {
-                cut();
-            }
-        });
+    drain_timeouts.arm(drain, poller.now());
 }
 
 void Shard::cut() {
@@ -666,45 +789,47 @@ void Shard::cut() {
 void Shard::close_now() {
     stopping = true;
     stopped = true;
-    listening.close();
+    close_listening();
     drain.cancel();
     for (Connection* c : std::vector<Connection*>(live)) {
         c->abort();
     }
-    poller.stop();
+    poller.quit();
 }
 
-std::error_code Server::State::listen(asio::io_context& first,
-                                      std::vector<asio::io_context*> others) {
+std::error_code Server::State::listen() {
     boost::system::error_code ec;
     const auto address = asio::ip::make_address(options.host, ec);
     if (ec) {
         return ec;
     }
-    const bool several = !others.empty();
-    shards.push_back(std::make_unique<Shard>(*this, first));
-    for (asio::io_context* io : others) {
-        shards.push_back(std::make_unique<Shard>(*this, *io));
+    const unsigned count = std::max(1U, options.threads);
+    for (unsigned i = 0; i < count; ++i) {
+        shards.push_back(std::make_unique<Shard>(*this));
     }
     // The first socket picks the port (perhaps an ephemeral one); the others join it.
     tcp::endpoint endpoint(address, options.port);
     for (auto& shard : shards) {
-        if (const auto error = shard->listening.open(endpoint, several)) {
+        if (const auto error = shard->open(endpoint, count > 1)) {
             for (auto& opened : shards) {
-                opened->listening.close();
+                opened->close_listening();
             }
             return error;
         }
-        endpoint = shard->listening.local_endpoint();
+        endpoint = detail::bound_endpoint(shard->listening);
     }
     bound = endpoint;
-    log(LogLevel::info, "tcp-chat-server " + std::string(project_version) + " listening on " +
-                            server_request::host_port(bound.address().to_string(), bound.port()));
     for (auto& shard : shards) {
         if (const auto error = shard->start_accepting()) {
             return error;
         }
     }
+    {
+        const std::scoped_lock lock(stop_mutex);
+        work.emplace(io.get_executor());
+    }
+    log(LogLevel::info, "tcp-chat-server " + std::string(project_version) + " listening on " +
+                            server_request::host_port(bound.address().to_string(), bound.port()));
     return {};
 }
 
@@ -726,10 +851,10 @@ void Server::State::stop(std::function<void()> callback) {
         done = stopped || shards.empty();
     }
     if (done) {
-        return shard_stopped();
+        return report_stopped();
     }
     for (auto& shard : shards) {
-        asio::dispatch(shard->io, [shard = shard.get()] { shard->stop(); });
+        shard->post_stop();
     }
 }
 
@@ -744,60 +869,67 @@ void Server::State::listener_closed() {
     log(LogLevel::info, "stopping: " + std::to_string(open.load()) + " connections open");
 }
 
-// Runs once per shard after stop(), and again for a stop() after the server stopped.
+// Once per shard after stop(), on its thread; the last one hands the end to the caller's
+// io_context.
 void Server::State::shard_stopped() {
+    {
+        const std::scoped_lock lock(stop_mutex);
+        if (stopped || (running > 0 && --running > 0)) {
+            return;
+        }
+        stopped = true;
+    }
+    log(LogLevel::info, "stopped");
+    asio::post(io, [state = shared_from_this()] { state->report_stopped(); });
+}
+
+// On the caller's io_context (or the caller's thread, for a stop() after the server stopped):
+// the callbacks, then the io_context may run out of work.
+void Server::State::report_stopped() {
     std::vector<std::function<void()>> callbacks;
     {
         const std::scoped_lock lock(stop_mutex);
-        if (!stopped) {
-            if (running > 0 && --running > 0) {
-                return;
-            }
-            stopped = true;
-            log(LogLevel::info, "stopped");
-        }
         callbacks.swap(on_stopped);
     }
     for (auto& callback : callbacks) {
         callback();
     }
+    const std::scoped_lock lock(stop_mutex);
+    work.reset();
 }
 
+// The destructor's first step: whatever the shards still do, no stop callback runs any more.
+void Server::State::abandon() {
+    const std::scoped_lock lock(stop_mutex);
+    stopping = true;
+    stopped = true;
+    on_stopped.clear();
+}
+
+// Its last, once the shards' threads are joined: no more log lines, and the caller's io_context
+// is free to run out of work.
 void Server::State::close_now() {
     {
         const std::scoped_lock lock(stop_mutex);
-        stopping = true;
-        stopped = true;
-        on_stopped.clear();
+        work.reset();
     }
-    {
-        const std::scoped_lock lock(log_mutex);
-        sink = nullptr;
-    }
-    for (auto& shard : shards) {
-        shard->close_now();
-    }
+    const std::scoped_lock lock(log_mutex);
+    sink = nullptr;
 }
 
 Server::Server(asio::io_context& io, ServerOptions options, Registry& registry, LogSink log)
-    : io_(io), state_(std::make_shared<State>(std::move(options), registry, std::move(log))) {}
+    : state_(std::make_shared<State>(io, std::move(options), registry, std::move(log))) {}
 
 Server::~Server() {
     shut_down();
 }
 
-// Every shard closes what it has, on its own thread; the other threads' io_contexts then run
-// out of work (every cancelled handler has run) and their threads end. Only then may their
-// shards go, before their io_contexts: a cancelled operation's memory lives in its shard.
+// Every shard closes what it has, on its own thread, and its loop ends; what reached a mailbox
+// after that is taken here, once the threads are joined.
 void Server::shut_down() {
-    auto& shards = state_->shards;
-    for (std::size_t i = 1; i < shards.size(); ++i) {
-        asio::post(*own_[i - 1], [shard = shards[i].get()] { shard->close_now(); });
-    }
-    if (threads_.empty()) {
-        for (auto& io : own_) {
-            io->run(); // listen() failed before the threads started
-        }
+    state_->abandon();
+    for (auto& shard : state_->shards) {
+        shard->post_close();
     }
     for (auto& thread : threads_) {
         if (thread.joinable()) {
@@ -805,26 +937,20 @@ void Server::shut_down() {
         }
     }
     threads_.clear();
-    state_->close_now();
-    if (shards.size() > 1) {
-        shards.resize(1);
+    for (auto& shard : state_->shards) {
+        shard->take_mail();
+        shard->close_now();
     }
-    own_.clear();
+    state_->close_now();
 }
 
 std::error_code Server::listen() {
-    const unsigned threads = std::max(1U, state_->options.threads);
-    std::vector<asio::io_context*> others;
-    for (unsigned i = 1; i < threads; ++i) {
-        own_.push_back(std::make_unique<asio::io_context>(1));
-        others.push_back(own_.back().get());
-    }
-    if (const auto ec = state_->listen(io_, others)) {
+    if (const auto ec = state_->listen()) {
         shut_down();
         return ec;
     }
-    for (auto& io : own_) {
-        threads_.emplace_back([io = io.get()] { io->run(); });
+    for (auto& shard : state_->shards) {
+        threads_.emplace_back([shard = shard.get()] { shard->run(); });
     }
     return {};
 }

@@ -752,8 +752,13 @@ TEST_F(ServerTest, StopCountsNoAnsweredConnectionAndClosesIt) {
     ASSERT_TRUE(connections_become(1)) << "the server lingers until the client closes";
     server_->stop();
     thread_.join(); // well before the 30 s drain: nothing was left to serve
-    EXPECT_TRUE(logged("stopping: 0 connections open"));
-    EXPECT_TRUE(logged("stopped"));
+    // Both lines were logged before the io_context ran out of work, in this order.
+    const auto all = lines();
+    const auto stopping = std::find(all.begin(), all.end(), "stopping: 0 connections open");
+    const auto stopped = std::find(all.begin(), all.end(), "stopped");
+    ASSERT_NE(stopping, all.end());
+    ASSERT_NE(stopped, all.end());
+    EXPECT_LT(stopping, stopped);
 }
 
 TEST_F(ServerTest, StopCutsConnectionsAfterTheDrainTimeout) {
@@ -777,6 +782,26 @@ TEST_F(ServerTest, StopCallbackRunsOnceStopped) {
     server_->stop([&stopped] { stopped.set_value(); });
     EXPECT_EQ(stopped.get_future().wait_for(patience), std::future_status::ready);
     thread_.join();
+}
+
+// The server serves on threads of its own; the caller's io_context runs until the server has
+// stopped, and the stop callback runs there, where the caller's other work (a Redis registry,
+// signals) lives.
+TEST_F(ServerTest, TheCallersIoContextRunsUntilTheStopAndRunsItsCallback) {
+    start();
+    const std::thread::id io_thread = thread_.get_id();
+    EXPECT_EQ(exchange(register_request("user1", 3000)), regack("user1", 3000));
+    EXPECT_FALSE(io_.stopped()); // still running: the server keeps it busy until stopped
+    std::promise<std::thread::id> ran_on;
+    server_->stop([&ran_on] { ran_on.set_value(std::this_thread::get_id()); });
+    auto where = ran_on.get_future();
+    ASSERT_EQ(where.wait_for(patience), std::future_status::ready);
+    EXPECT_EQ(where.get(), io_thread);
+    thread_.join(); // io_.run() returned: the server left no work behind
+    // A stop after the server stopped runs its callback at once, on the caller's thread.
+    bool again = false;
+    server_->stop([&again] { again = true; });
+    EXPECT_TRUE(again);
 }
 
 // --- Listening (spec §6.1) ---

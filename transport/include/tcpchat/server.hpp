@@ -1,10 +1,11 @@
 // The rendezvous server (spec §6): accepts request connections, reads exactly one request with the
 // codec's StreamDecoder, answers it from a Registry, then closes the connection.
 //
-// The server runs on an io_context the caller owns and runs with one thread; with
-// ServerOptions::threads above 1 it starts that many more threads minus one, each with an
-// io_context of its own and its own share of the connections (transport/README.md, "Threads").
-// Tests start it in-process on port 0 and read the bound port from local_endpoint().
+// The server serves on threads of its own, ServerOptions::threads of them, each running its own
+// event loop over its own share of the connections (transport/README.md, "Threads"). The
+// io_context the caller owns is where the server reports that it stopped: listen() keeps it
+// running until then. Tests start it in-process on port 0 and read the bound port from
+// local_endpoint().
 #pragma once
 
 #include "tcpchat/decode.hpp"
@@ -53,15 +54,15 @@ struct ServerOptions {
     std::chrono::milliseconds drain_timeout{2000};
     LogLevel log_level = LogLevel::info;
     // Threads serving connections, each with its own listening socket on the same port
-    // (SO_REUSEPORT) and its own connections; the caller's thread is the first of them.
+    // (SO_REUSEPORT) and its own connections.
     unsigned threads = 1;
 };
 
 class Server {
   public:
     Server(boost::asio::io_context& io, ServerOptions options, Registry& registry, LogSink log);
-    // Closes the listening socket and every connection. Call it when the io_context is not
-    // running (or from one of its threads); stop() is the graceful way.
+    // Closes the listening socket and every connection, and joins the server's threads; stop()
+    // is the graceful way. The io_context must outlive the server.
     ~Server();
 
     Server(const Server&) = delete;
@@ -75,8 +76,9 @@ class Server {
     [[nodiscard]] boost::asio::ip::tcp::endpoint local_endpoint() const;
 
     // Graceful stop, callable from any thread: stop accepting, let connections in flight finish
-    // for at most drain_timeout, then close the rest. `on_stopped` runs on one of the server's
-    // threads once no connection is left; the io_contexts then run out of the server's work.
+    // for at most drain_timeout, then close the rest. `on_stopped` runs on the io_context once no
+    // connection is left (at once on the caller's thread if the server had already stopped); the
+    // io_context then runs out of the server's work.
     void stop(std::function<void()> on_stopped = {});
 
     // Connections open right now (for tests and logs); callable from any thread.
@@ -90,10 +92,8 @@ class Server {
   private:
     void shut_down();
 
-    boost::asio::io_context& io_;
     std::shared_ptr<State> state_;
-    std::vector<std::unique_ptr<boost::asio::io_context>> own_; // threads 2..N
-    std::vector<std::thread> threads_;
+    std::vector<std::thread> threads_; // one per shard
 };
 
 } // namespace tcpchat
