@@ -166,6 +166,37 @@ TEST(SpecSections, EveryCaseCitesSectionsOfTheSpec) {
     }
 }
 
+// conformance/README.md counts the cases by first section and by mode; the counts are the suite's.
+TEST(SpecSections, TheSuitesReadmeCountsTheCases) {
+    const Suite& suite = tcpchat::conformance::testing::shipped_suite();
+    std::map<std::string, std::size_t> by_section;
+    std::map<Mode, std::size_t> by_mode;
+    for (const Case& c : suite.cases) {
+        ++by_section[c.sections.front()];
+        for (Mode m : {Mode::codec, Mode::server, Mode::client}) {
+            by_mode[m] += c.applies_to(m) ? 1 : 0;
+        }
+    }
+    const std::string readme = read(TCPCHAT_SOURCE_DIR "/conformance/README.md");
+    std::map<std::string, std::size_t> listed;
+    static const std::regex cell(R"(\| ([0-9]+(?:\.[0-9]+)?) [^|]+ \| ([0-9]+) )");
+    for (auto it = std::sregex_iterator(readme.begin(), readme.end(), cell);
+         it != std::sregex_iterator(); ++it) {
+        listed[(*it)[1].str()] = std::stoul((*it)[2].str());
+    }
+    EXPECT_EQ(listed, by_section);
+    std::smatch m;
+    ASSERT_TRUE(std::regex_search(readme, m, std::regex(R"(\n([0-9]+) cases, each citing)")));
+    EXPECT_EQ(std::stoul(m[1].str()), suite.cases.size());
+    ASSERT_TRUE(std::regex_search(
+        readme, m,
+        std::regex(
+            R"(([0-9]+) run in codec mode, ([0-9]+) in server mode, ([0-9]+) in client mode)")));
+    EXPECT_EQ(std::stoul(m[1].str()), by_mode[Mode::codec]);
+    EXPECT_EQ(std::stoul(m[2].str()), by_mode[Mode::server]);
+    EXPECT_EQ(std::stoul(m[3].str()), by_mode[Mode::client]);
+}
+
 TEST(SpecSections, EveryReferenceOfTheDocumentsResolves) {
     for (const char* path : {"spec/tcp-chat.md", "spec/README.md", "spec/transcript-format.md",
                              "README.md", "conformance/README.md", "bench/README.md"}) {
