@@ -35,13 +35,7 @@ TEST(Suite, LoadsWithoutErrorsAndHasAtLeastSixtyCases) {
     for (const LoadError& e : suite().errors) {
         ADD_FAILURE() << e.path << ":" << e.error.line << ": " << e.error.message;
     }
-    EXPECT_GE(suite().cases.size(), 60U);
-    for (const Case& c : suite().cases) {
-        for (const std::string& s : c.sections) {
-            EXPECT_FALSE(section_title(s).empty()) << c.name << " cites an unknown §" << s;
-        }
-        EXPECT_TRUE(c.name.starts_with(c.sections.front() + "-")) << c.name;
-    }
+    EXPECT_GE(suite().cases.size(), 60U); // their sections: spec_sections_test.cpp
 }
 
 TEST(CodecMode, OurCodecPassesTheWholeSuite) {
@@ -89,7 +83,7 @@ TEST(Report, GroupsBySectionAndEndsWithTheSummary) {
                         "5.1 REGISTER\n"),
               std::string::npos);
     EXPECT_NE(text.find("\xC2\xA7"
-                        "6.3 BRIDGE pairing\n"),
+                        "6.3 BRIDGE pairing rule\n"),
               std::string::npos);
     EXPECT_NE(text.find("violates \xC2\xA7"
                         "6.3"),

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <iosfwd>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -44,6 +45,13 @@ struct Suite {
 
 // "5.2" < "5.10" < "6": numeric, part by part.
 [[nodiscard]] bool section_less(const std::string& a, const std::string& b);
+// A numbered section of spec/tcp-chat.md: "4.1" and "Framing and bytes", "A" and "Collected ABNF".
+struct SectionTitle {
+    std::string_view number;
+    std::string_view title;
+};
+// Every numbered section of the spec, in its order, titled exactly as its heading.
+[[nodiscard]] std::span<const SectionTitle> section_titles();
 // The title of a spec section, e.g. "Framing and bytes" for "4.1"; "" if unknown.
 [[nodiscard]] std::string_view section_title(const std::string& section);
 
