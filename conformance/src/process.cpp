@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <fstream>
 #include <poll.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -97,6 +98,13 @@ void untrack_group(pid_t group) noexcept {
         if (slot.compare_exchange_strong(expected, 0)) {
             return;
         }
+    }
+}
+
+void die_with(pid_t runner) noexcept {
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (::getppid() != runner) { // the runner died before the request took effect
+        ::_exit(127);
     }
 }
 
@@ -274,6 +282,7 @@ Process::Process(const std::string& command) {
     ::fcntl(read_end.get(), F_SETFL, O_NONBLOCK);
     Fd write_end(pipe_fds[1]);
     Fd null(::open("/dev/null", O_RDONLY | O_CLOEXEC));
+    const pid_t runner = ::getpid();
     const pid_t pid = ::fork();
     if (pid < 0) {
         error_ = std::string("fork: ") + std::strerror(errno);
@@ -281,6 +290,7 @@ Process::Process(const std::string& command) {
     }
     if (pid == 0) {
         ::setpgid(0, 0);
+        die_with(runner);
         ::dup2(null.get(), STDIN_FILENO);
         ::dup2(write_end.get(), STDOUT_FILENO);
         ::dup2(write_end.get(), STDERR_FILENO);

@@ -53,6 +53,11 @@ void kill_tracked_groups() noexcept;
 // Installs, for SIGINT and SIGTERM, a handler that kills the tracked groups and then ends this
 // process by the same signal.
 void stop_groups_on_signal() noexcept;
+// For the child between fork and exec: the implementation is killed when the runner dies
+// without a chance to stop it (SIGKILL, a crash), instead of serving on, orphaned, a port a
+// later run may be given. Async-signal-safe; `runner` is the runner's pid, taken before the fork.
+// Only what was started from the runner's main thread may use it (the signal follows the thread).
+void die_with(pid_t runner) noexcept;
 
 // waitid()'s report of a child's end as the status waitpid() would have given.
 [[nodiscard]] int wait_status_of(const siginfo_t& info) noexcept;

@@ -28,11 +28,13 @@ std::optional<std::string> Terminal::start(const std::string& command) {
     winsize size{};
     size.ws_row = 40;
     size.ws_col = 200;
+    const pid_t runner = ::getpid();
     const pid_t pid = ::forkpty(&master, nullptr, nullptr, &size);
     if (pid < 0) {
         return "forkpty failed";
     }
     if (pid == 0) {
+        die_with(runner);
         ::execve(argv[0], argv.data(), env.get());
         ::_exit(127);
     }

@@ -4,11 +4,13 @@
 #include "terminal.hpp"
 
 #include <chrono>
+#include <csignal>
 #include <fstream>
 #include <gtest/gtest.h>
 #include <string>
 #include <sys/wait.h>
 #include <thread>
+#include <unistd.h>
 
 namespace {
 
@@ -70,6 +72,46 @@ TEST(Process, StopKillsWhatTheEndedLeaderLeftBehind) {
         std::this_thread::sleep_for(10ms);
     }
     EXPECT_TRUE(state_of(member) == 0 || state_of(member) == 'Z');
+}
+
+// A runner killed without a chance to stop what it started (SIGKILL: grade's time limit after
+// its grace, the OOM killer) does not leave the implementation running.
+TEST(Process, DiesWithARunnerKilledOutright) {
+    int fds[2];
+    ASSERT_EQ(::pipe(fds), 0);
+    const pid_t runner = ::fork();
+    ASSERT_GE(runner, 0);
+    if (runner == 0) {
+        ::close(fds[0]);
+        Process p("echo $$; exec sleep 60");
+        const std::string line = std::to_string(printed_pid(p)) + "\n";
+        (void)!::write(fds[1], line.data(), line.size());
+        ::pause();
+        ::_exit(0);
+    }
+    ::close(fds[1]);
+    std::string out;
+    char buf[32];
+    for (ssize_t n;
+         out.find('\n') == std::string::npos && (n = ::read(fds[0], buf, sizeof buf)) > 0;) {
+        out.append(buf, std::size_t(n));
+    }
+    ::close(fds[0]);
+    ASSERT_NE(out.find('\n'), std::string::npos) << "the runner printed no pid";
+    const pid_t implementation = pid_in(out);
+    ASSERT_NE(state_of(implementation), 0);
+    ::kill(runner, SIGKILL);
+    ::waitpid(runner, nullptr, 0);
+    for (auto until = Clock::now() + 10s; state_of(implementation) != 0 &&
+                                          state_of(implementation) != 'Z' &&
+                                          Clock::now() < until;) {
+        std::this_thread::sleep_for(10ms);
+    }
+    const char state = state_of(implementation);
+    if (state != 0 && state != 'Z') {
+        ::kill(-implementation, SIGKILL); // do not leave it behind for the next test
+    }
+    EXPECT_TRUE(state == 0 || state == 'Z') << "the implementation outlived its runner";
 }
 
 // The client in its terminal: the same rule.
