@@ -85,14 +85,30 @@ std::size_t first_non_text_sse2(std::string_view bytes) noexcept {
         return mask == 0 ? n : std::size_t(std::countr_zero(unsigned(mask)));
     }
     std::size_t i = 0;
-    // 64 bytes a round while all are text, one test for the four loads.
+    // 64 bytes a round: no byte below 0x20 (their minimum) and no DEL is all text, the common
+    // case; otherwise (a tab, perhaps) the exact check of each 16 bytes says.
+    const __m128i space = _mm_set1_epi8(0x20);
+    const __m128i del = _mm_set1_epi8(0x7F);
     for (; i + 64 <= n; i += 64) {
-        const __m128i any =
-            _mm_or_si128(_mm_or_si128(non_text(load(p + i)), non_text(load(p + i + 16))),
-                         _mm_or_si128(non_text(load(p + i + 32)), non_text(load(p + i + 48))));
-        if (mask_of(any) != 0) {
-            break;
+        const __m128i a = load(p + i);
+        const __m128i b = load(p + i + 16);
+        const __m128i c = load(p + i + 32);
+        const __m128i d = load(p + i + 48);
+        const __m128i low = _mm_min_epu8(_mm_min_epu8(a, b), _mm_min_epu8(c, d));
+        const __m128i dels =
+            _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(a, del), _mm_cmpeq_epi8(b, del)),
+                         _mm_or_si128(_mm_cmpeq_epi8(c, del), _mm_cmpeq_epi8(d, del)));
+        // A lane of `below` is not zero where the minimum is under 0x20.
+        const __m128i below = _mm_subs_epu8(space, low);
+        if (mask_of(_mm_cmpeq_epi8(_mm_or_si128(below, dels), _mm_setzero_si128())) == 0xFFFF) {
+            continue;
         }
+        for (std::size_t j = i; j < i + 64; j += 16) {
+            if (const int mask = mask_of(non_text(load(p + j))); mask != 0) {
+                return j + std::size_t(std::countr_zero(unsigned(mask)));
+            }
+        }
+        // Only tabs: go on.
     }
     for (; i + 16 <= n; i += 16) {
         if (const int mask = mask_of(non_text(load(p + i))); mask != 0) {

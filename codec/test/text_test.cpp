@@ -35,17 +35,21 @@ bool text_char(unsigned b) {
     return b == 0x09 || (b >= 0x20 && b <= 0x7E) || b >= 0x80;
 }
 
-// Text bytes of every kind (space, HTAB, printable, DEL's neighbours, bytes from 0x80 up) in turn.
-char filler(std::size_t i) {
-    static constexpr unsigned char kinds[] = {'a', ' ', '\t', 0x7E, 0x80, 0xFF, 0x20, 'Z', 0xC3};
-    return char(kinds[i % sizeof kinds]);
+// The text a line is made of: text bytes of every kind (space, printable, DEL's neighbours, bytes
+// from 0x80 up) in turn, with HTAB among them or not (a tab is the one text byte below 0x20).
+enum class Filler { with_tabs, without_tabs };
+const Filler fillers[] = {Filler::with_tabs, Filler::without_tabs};
+
+char filler(Filler f, std::size_t i) {
+    static constexpr unsigned char kinds[] = {'a', ' ', 0x7E, 0x80, 0xFF, 0x20, 'Z', 0xC3, '\t'};
+    return char(kinds[i % (f == Filler::with_tabs ? sizeof kinds : sizeof kinds - 1)]);
 }
 
 // The line in a heap block of exactly its size, so that reading past it is a sanitizer error.
-std::unique_ptr<char[]> line_of(std::size_t length) {
+std::unique_ptr<char[]> line_of(Filler f, std::size_t length) {
     auto line = std::make_unique<char[]>(length == 0 ? 1 : length);
     for (std::size_t i = 0; i < length; ++i) {
-        line[i] = filler(i);
+        line[i] = filler(f, i);
     }
     return line;
 }
@@ -68,10 +72,12 @@ TEST(TextBytes, IsTextByteIsSpecTextChar) {
 
 TEST(TextBytes, AllTextLinesAreWhole) {
     for (const Way& way : ways) {
-        for (const std::size_t n : lengths()) {
-            const auto line = line_of(n);
-            EXPECT_EQ(way.check(std::string_view(line.get(), n)), n)
-                << way.name << ", length " << n;
+        for (const Filler f : fillers) {
+            for (const std::size_t n : lengths()) {
+                const auto line = line_of(f, n);
+                EXPECT_EQ(way.check(std::string_view(line.get(), n)), n)
+                    << way.name << ", length " << n;
+            }
         }
     }
 }
@@ -80,29 +86,31 @@ TEST(TextBytes, AllTextLinesAreWhole) {
 // before a second non-text byte at the end of the line.
 TEST(TextBytes, EveryByteAtEveryPosition) {
     for (const Way& way : ways) {
-        for (const std::size_t n : lengths()) {
-            auto line = line_of(n);
-            const std::string_view view(line.get(), n);
-            for (std::size_t at = 0; at < n; ++at) {
-                for (unsigned b = 0; b < 256; ++b) {
-                    line[at] = char(b);
-                    const std::size_t alone = text_char(b) ? n : at;
-                    if (way.check(view) != alone) {
-                        ADD_FAILURE() << way.name << ": byte " << b << " at " << at << " of " << n
-                                      << " gives " << way.check(view) << ", not " << alone;
-                    }
-                    if (at + 1 < n) {
-                        line[n - 1] = '\x7F';
-                        const std::size_t first = text_char(b) ? n - 1 : at;
-                        if (way.check(view) != first) {
+        for (const Filler f : fillers) {
+            for (const std::size_t n : lengths()) {
+                auto line = line_of(f, n);
+                const std::string_view view(line.get(), n);
+                for (std::size_t at = 0; at < n; ++at) {
+                    for (unsigned b = 0; b < 256; ++b) {
+                        line[at] = char(b);
+                        const std::size_t alone = text_char(b) ? n : at;
+                        if (way.check(view) != alone) {
                             ADD_FAILURE() << way.name << ": byte " << b << " at " << at << " of "
-                                          << n << " then DEL at the end gives " << way.check(view)
-                                          << ", not " << first;
+                                          << n << " gives " << way.check(view) << ", not " << alone;
                         }
-                        line[n - 1] = filler(n - 1);
+                        if (at + 1 < n) {
+                            line[n - 1] = '\x7F';
+                            const std::size_t first = text_char(b) ? n - 1 : at;
+                            if (way.check(view) != first) {
+                                ADD_FAILURE() << way.name << ": byte " << b << " at " << at
+                                              << " of " << n << " then DEL at the end gives "
+                                              << way.check(view) << ", not " << first;
+                            }
+                            line[n - 1] = filler(f, n - 1);
+                        }
                     }
+                    line[at] = filler(f, at);
                 }
-                line[at] = filler(at);
             }
         }
     }
