@@ -3,6 +3,7 @@
 #include "client.hpp"
 #include "state_machine.hpp"
 #include "tcpchat/encode.hpp"
+#include "tcpchat/peer_link.hpp"
 #include "tcpchat/request_client.hpp"
 #include "tcpchat/version.hpp"
 #include "terminal.hpp"
@@ -130,7 +131,7 @@ int main(int argc, char** argv) {
     terminal_options.paced = ::isatty(STDIN_FILENO) != 1;
     const bool interactive = ::isatty(STDIN_FILENO) == 1 && ::isatty(STDOUT_FILENO) == 1;
 
-    boost::asio::io_context io;
+    boost::asio::io_context io(tcpchat::chat_concurrency_hint);
     auto terminal = interactive ? client::make_line_editor(io.get_executor(), terminal_options)
                                 : client::make_plain_lines(io.get_executor(), terminal_options);
     client::Client chat_client(io, std::move(config), timeouts, *terminal,

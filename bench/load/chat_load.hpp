@@ -9,6 +9,7 @@
 #include "options.hpp"
 #include "results.hpp"
 #include "steady_allocations.hpp"
+#include "tcpchat/peer_link.hpp"
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -43,7 +44,7 @@ class ChatWorker {
 
     const LoadOptions& options_;
     Budget& budget_;
-    boost::asio::io_context io_;
+    boost::asio::io_context io_{chat_concurrency_hint}; // as tcp-chat-client's
     boost::asio::steady_timer watchdog_;
     std::vector<std::unique_ptr<Pair>> pairs_;
     std::size_t open_pairs_ = 0;

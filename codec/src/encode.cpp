@@ -6,7 +6,6 @@
 #include "tcpchat/grammar.hpp"
 #include "text.hpp"
 
-#include <algorithm>
 #include <charconv>
 #include <string_view>
 
@@ -52,13 +51,11 @@ Errc check_contact(const Contact& c, const Limits& limits) {
     return c.port == 0 ? Errc::bad_port : Errc{};
 }
 
-// Appends the pieces, growing `out` once.
+// Appends the pieces, growing `out` once: each byte is written once (a resize would fill first).
 template <typename... Pieces>
 void put(std::string& out, const Pieces&... pieces) {
-    const std::size_t at = out.size();
-    out.resize(at + (std::string_view(pieces).size() + ...));
-    char* p = out.data() + at;
-    ((p = std::copy_n(std::string_view(pieces).data(), std::string_view(pieces).size(), p)), ...);
+    out.reserve(out.size() + (std::string_view(pieces).size() + ...));
+    (out.append(std::string_view(pieces)), ...);
 }
 
 // A method line, the contact headers and whatever ends the message, in canonical form (§4.4).

@@ -1,11 +1,48 @@
 #include "text.hpp"
 
+#include <bit>
 #include <cstdint>
 #include <cstring>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 namespace tcpchat::detail {
 
-std::size_t first_non_text(std::string_view bytes) noexcept {
+namespace {
+
+std::size_t first_non_text_bytewise(const char* p, std::size_t i, std::size_t n) noexcept {
+    for (; i < n; ++i) {
+        if (!is_text_byte(static_cast<unsigned char>(p[i]))) {
+            return i;
+        }
+    }
+    return n;
+}
+
+#if defined(__SSE2__)
+// A lane of 0xFF for every byte of `x` that is not a text byte: below 0x20 other than HTAB
+// (unsigned: min(x, 0x1F) == x), or DEL.
+inline __m128i non_text(__m128i x) noexcept {
+    const __m128i control = _mm_cmpeq_epi8(_mm_min_epu8(x, _mm_set1_epi8(0x1F)), x);
+    const __m128i tab = _mm_cmpeq_epi8(x, _mm_set1_epi8('\t'));
+    const __m128i del = _mm_cmpeq_epi8(x, _mm_set1_epi8(0x7F));
+    return _mm_or_si128(_mm_andnot_si128(tab, control), del);
+}
+
+inline __m128i load(const char* p) noexcept {
+    return _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+}
+
+inline int mask_of(__m128i lanes) noexcept {
+    return _mm_movemask_epi8(lanes);
+}
+#endif
+
+} // namespace
+
+std::size_t first_non_text_words(std::string_view bytes) noexcept {
     constexpr std::uint64_t ones = 0x0101010101010101U;
     constexpr std::uint64_t highs = 0x8080808080808080U;
     const char* p = bytes.data();
@@ -29,12 +66,72 @@ std::size_t first_non_text(std::string_view bytes) noexcept {
         }
         // Only tabs: go on.
     }
-    for (; i < n; ++i) {
-        if (!is_text_byte(static_cast<unsigned char>(p[i]))) {
-            return i;
+    return first_non_text_bytewise(p, i, n);
+}
+
+#if defined(__SSE2__)
+std::size_t first_non_text_sse2(std::string_view bytes) noexcept {
+    const char* p = bytes.data();
+    const std::size_t n = bytes.size();
+    if (n < 16) {
+        // Too short for a load of its own: a copy padded with text bytes.
+        alignas(16) char padded[16];
+        std::memset(padded, ' ', sizeof padded);
+        if (n != 0) {
+            std::memcpy(padded, p, n);
+        }
+        const int mask =
+            mask_of(non_text(_mm_load_si128(reinterpret_cast<const __m128i*>(padded))));
+        return mask == 0 ? n : std::size_t(std::countr_zero(unsigned(mask)));
+    }
+    std::size_t i = 0;
+    // 64 bytes a round: no byte below 0x20 (their minimum) and no DEL is all text, the common
+    // case; otherwise (a tab, perhaps) the exact check of each 16 bytes says.
+    const __m128i space = _mm_set1_epi8(0x20);
+    const __m128i del = _mm_set1_epi8(0x7F);
+    for (; i + 64 <= n; i += 64) {
+        const __m128i a = load(p + i);
+        const __m128i b = load(p + i + 16);
+        const __m128i c = load(p + i + 32);
+        const __m128i d = load(p + i + 48);
+        const __m128i low = _mm_min_epu8(_mm_min_epu8(a, b), _mm_min_epu8(c, d));
+        const __m128i dels =
+            _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(a, del), _mm_cmpeq_epi8(b, del)),
+                         _mm_or_si128(_mm_cmpeq_epi8(c, del), _mm_cmpeq_epi8(d, del)));
+        // A lane of `below` is not zero where the minimum is under 0x20.
+        const __m128i below = _mm_subs_epu8(space, low);
+        if (mask_of(_mm_cmpeq_epi8(_mm_or_si128(below, dels), _mm_setzero_si128())) == 0xFFFF) {
+            continue;
+        }
+        for (std::size_t j = i; j < i + 64; j += 16) {
+            if (const int mask = mask_of(non_text(load(p + j))); mask != 0) {
+                return j + std::size_t(std::countr_zero(unsigned(mask)));
+            }
+        }
+        // Only tabs: go on.
+    }
+    for (; i + 16 <= n; i += 16) {
+        if (const int mask = mask_of(non_text(load(p + i))); mask != 0) {
+            return i + std::size_t(std::countr_zero(unsigned(mask)));
         }
     }
-    return n;
+    if (i == n) {
+        return n;
+    }
+    // The last 16 bytes, overlapping what was checked: those are all text, so the first lane set
+    // is the first non-text byte of the tail.
+    const std::size_t last = n - 16;
+    const int mask = mask_of(non_text(load(p + last)));
+    return mask == 0 ? n : last + std::size_t(std::countr_zero(unsigned(mask)));
+}
+#endif
+
+std::size_t first_non_text(std::string_view bytes) noexcept {
+#if defined(__SSE2__)
+    return first_non_text_sse2(bytes);
+#else
+    return first_non_text_words(bytes);
+#endif
 }
 
 } // namespace tcpchat::detail

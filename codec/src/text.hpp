@@ -12,8 +12,15 @@ namespace tcpchat::detail {
     return (b >= 0x20 && b != 0x7F) || b == '\t';
 }
 
-// The index of the first byte of `bytes` that is not a text byte, or bytes.size(). Eight bytes
-// at a time: a word with no byte below 0x20 and none equal to 0x7F is all text.
+// The index of the first byte of `bytes` that is not a text byte, or bytes.size(). A text line's
+// CR is not a text byte, so one pass finds where the line's text ends and whether all of it is
+// text. Sixteen bytes at a time with SSE2 where the target has it (every x86-64), else eight.
 [[nodiscard]] std::size_t first_non_text(std::string_view bytes) noexcept;
+
+// The two ways first_non_text() may be built, each for itself (the tests check both).
+[[nodiscard]] std::size_t first_non_text_words(std::string_view bytes) noexcept;
+#if defined(__SSE2__)
+[[nodiscard]] std::size_t first_non_text_sse2(std::string_view bytes) noexcept;
+#endif
 
 } // namespace tcpchat::detail

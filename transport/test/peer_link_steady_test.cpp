@@ -95,7 +95,7 @@ class SteadyChat : public ::testing::Test {
 
     const std::string question = std::string(64, 'q');
     const std::string answer = std::string(1000, 'a');
-    asio::io_context io;
+    asio::io_context io{chat_concurrency_hint}; // as tcp-chat-client's
     std::optional<WaitMode> wait_mode;
     std::optional<Initiator> initiator;
     std::shared_ptr<PeerLink> waiter;

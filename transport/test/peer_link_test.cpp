@@ -228,7 +228,7 @@ class PeerLinkTest : public ::testing::Test {
     }
 
     const std::string user1_chat = "CHAT\r\nclientID: user1\r\nIP: 127.0.0.1\r\nPort: 3000\r\n\r\n";
-    asio::io_context io;
+    asio::io_context io{chat_concurrency_hint}; // as tcp-chat-client's
     Fd listener = fake_listener();
     Fd peer;
     Recorder recorder;

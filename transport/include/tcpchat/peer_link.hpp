@@ -20,6 +20,7 @@
 
 #include <array>
 #include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <chrono>
@@ -33,6 +34,12 @@
 #include <system_error>
 
 namespace tcpchat {
+
+// The concurrency hint for the io_context a chat runs on (tcp-chat-client's, each tcp-chat-load
+// thread's): one thread runs it and alone touches its sockets and timers, so the reactor takes no
+// lock per socket operation. The scheduler keeps its lock: the resolver's own thread and signal
+// delivery hand completions to it (an io_context without any lock refuses async_resolve).
+inline constexpr int chat_concurrency_hint = BOOST_ASIO_CONCURRENCY_HINT_UNSAFE_IO;
 
 struct PeerOptions {
     std::chrono::milliseconds connect_timeout{5000};   // initiator: connecting to the peer
