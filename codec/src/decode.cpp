@@ -12,6 +12,7 @@
 #include <bit>
 #include <cstdint>
 #include <cstring>
+#include <limits>
 #include <optional>
 #include <type_traits>
 
@@ -1277,6 +1278,14 @@ Attempt attempt(Context context, const char* begin, const char* end, const Decod
     return outcome(in, st, failure);
 }
 
+// Whether a chat item starting with `bytes` may be a framed message (QUIT, §5.7) or a turn of
+// three lines (§9.2): only one whose first line is, or may still become, `QUIT` or `CHAT`.
+bool may_be_framed_turn(std::string_view bytes) noexcept {
+    const std::size_t n = std::min<std::size_t>(bytes.size(), 6);
+    return bytes.substr(0, n) == std::string_view("QUIT\r\n").substr(0, n) ||
+           bytes.substr(0, n) == std::string_view("CHAT\r\n").substr(0, n);
+}
+
 // --- the canonical text line -------------------------------------------------------------
 
 // Nearly every message on the wire is canonical (spec §4.4, §9.1). A framed message's canonical
@@ -1289,8 +1298,7 @@ namespace canonical {
 // §9.2), which the general path tells apart.
 [[gnu::noinline]] bool text_line(std::string_view bytes, const Limits& lim, Step& step) {
     const std::size_t n = detail::first_non_text(bytes.substr(0, lim.line_length + 1));
-    if (n > lim.line_length || n + 2 > lim.message_size || n + 2 > bytes.size() ||
-        bytes[n] != '\r' || bytes[n + 1] != '\n') {
+    if (n > lim.line_length || n + 2 > bytes.size() || bytes[n] != '\r' || bytes[n + 1] != '\n') {
         return false;
     }
     std::string_view text = bytes.substr(0, n);
@@ -1322,6 +1330,14 @@ Step parse_one(Context context, std::string_view bytes, const DecodeOptions& opt
     if (context == Context::chat && matching == Matching::fast &&
         canonical::text_line(bytes, options.limits, step)) {
         return step;
+    }
+    if (context == Context::chat && !may_be_framed_turn(bytes) &&
+        options.limits.message_size != std::numeric_limits<std::size_t>::max()) {
+        // A text line is bounded by MAX-LINE only (§7): an item that cannot be a turn of
+        // several lines is judged without MAX-MESSAGE.
+        DecodeOptions text = options;
+        text.limits.message_size = std::numeric_limits<std::size_t>::max();
+        return parse_one(context, bytes, text, final, progress, matching);
     }
     if (!final && context == Context::chat && bytes.size() <= options.limits.line_length + 1 &&
         std::memchr(begin, '\n', bytes.size()) == nullptr &&
