@@ -241,6 +241,8 @@ TEST(Limits, TextLinesJudgedByLineLengthOnly) {
          {"Text{\"hi\"}", text_at, "Text{\"ok\"}"},
          {}},
         {Context::chat, at + "x\r\n", {}, DecodeError{Errc::line_too_long, 40, ""}},
+        // a control byte at MAX-MESSAGE, within MAX-LINE: the byte's own error (§4.1)
+        {Context::chat, at.substr(1) + "\x01\r\n", {}, DecodeError{Errc::invalid_byte, 39, ""}},
         {Context::chat,
          "hi\r\n" + at + "x",
          {"Text{\"hi\"}"},
