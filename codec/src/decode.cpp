@@ -1331,23 +1331,26 @@ Step parse_one(Context context, std::string_view bytes, const DecodeOptions& opt
         canonical::text_line(bytes, options.limits, step)) {
         return step;
     }
-    if (context == Context::chat && !may_be_framed_turn(bytes) &&
-        options.limits.message_size != std::numeric_limits<std::size_t>::max()) {
-        // A text line is bounded by MAX-LINE only (§7): an item that cannot be a turn of
-        // several lines is judged without MAX-MESSAGE.
-        DecodeOptions text = options;
-        text.limits.message_size = std::numeric_limits<std::size_t>::max();
-        return parse_one(context, bytes, text, final, progress, matching);
+    // A text line is bounded by MAX-LINE only (§7): a chat item that cannot be a turn of several
+    // lines is judged without MAX-MESSAGE.
+    const bool text_only = context == Context::chat && !may_be_framed_turn(bytes);
+    Limits line_limits = options.limits;
+    if (text_only) {
+        line_limits.message_size = std::numeric_limits<std::size_t>::max();
     }
     if (!final && context == Context::chat && bytes.size() <= options.limits.line_length + 1 &&
         std::memchr(begin, '\n', bytes.size()) == nullptr &&
-        !proves_limit(options.limits, begin, begin, end)) {
+        !proves_limit(line_limits, begin, begin, end)) {
         // The first line, hence any chat item, is unfinished and within the limits: judged once
         // it is complete (a text line is a message of its own, §5.6). More bytes than a line
         // holds, without a LF, prove MAX-LINE exceeded: the parse below says so.
         step.status = Status::need_more;
         step.consumed = bytes.size();
         return step;
+    }
+    if (text_only && line_limits != options.limits) {
+        return parse_one(context, bytes, DecodeOptions{options.leniency, line_limits}, final,
+                         progress, matching);
     }
     // `progress` is read before it is written, and written only when the attempt needs more.
     // The message is built in `step`; an attempt run again for what it examined builds its own.
