@@ -754,12 +754,10 @@ inline constexpr bool is_literal<g::str<Cs...>> = true;
 // up to the first that differs, or up to the end of the input.
 template <char... Cs>
 std::size_t literal_examined(const char* p, std::size_t available, g::str<Cs...>* /*tag*/) {
-    static constexpr char text[] = {Cs...};
-    const std::size_t n = std::min(available, sizeof...(Cs));
-    std::size_t same = 0;
-    while (same < n && p[same] == text[same]) {
-        ++same;
-    }
+    static constexpr std::array<char, sizeof...(Cs)> text{Cs...};
+    const std::size_t n = std::min(available, text.size());
+    const auto same =
+        std::size_t(std::mismatch(text.begin(), text.begin() + n, p).first - text.begin());
     return same < n ? same + 1 : n;
 }
 
@@ -985,6 +983,9 @@ class CanonicalLine {
 
     // `done` when the line was the empty line that ends the message.
     const char* match(bool& done) {
+        if (line_ == end_) {
+            return nullptr; // nothing of the line yet
+        }
         if (line_ == st_.begin) {
             return method_line();
         }
