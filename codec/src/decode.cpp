@@ -1335,8 +1335,11 @@ Step parse_one(Context context, std::string_view bytes, const DecodeOptions& opt
     // A text line is bounded by MAX-LINE only (§7): a chat item that cannot be a turn of several
     // lines is judged without MAX-MESSAGE.
     const bool text_only = context == Context::chat && !may_be_framed_turn(bytes);
+    // The first bytes of QUIT CRLF or CHAT CRLF, not yet decided: the MAX-MESSAGE verdict waits
+    // for the byte that decides whether a turn of several lines may follow (§7).
+    const bool undecided = context == Context::chat && bytes.size() < 6 && !text_only;
     Limits line_limits = options.limits;
-    if (text_only) {
+    if (text_only || (undecided && !final)) {
         line_limits.message_size = std::numeric_limits<std::size_t>::max();
     }
     if (!final && context == Context::chat && bytes.size() <= options.limits.line_length + 1 &&
@@ -1349,7 +1352,7 @@ Step parse_one(Context context, std::string_view bytes, const DecodeOptions& opt
         step.consumed = bytes.size();
         return step;
     }
-    if (text_only && line_limits != options.limits) {
+    if (text_only && line_limits.message_size != options.limits.message_size) {
         return parse_one(context, bytes, DecodeOptions{options.leniency, line_limits}, final,
                          progress, matching);
     }
