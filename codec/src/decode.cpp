@@ -1173,7 +1173,8 @@ template <bool Track>
                 return at_line_end(st, line, f);
             }
         }
-        const bool complete = std::memchr(line, '\n', std::size_t(end - line)) != nullptr;
+        const bool complete =
+            line != end && std::memchr(line, '\n', std::size_t(end - line)) != nullptr;
         if (!complete && !proves_limit(options.limits, begin, line, end) &&
             (line != begin || unfinished_method_line(line, end))) {
             Attempt a;
