@@ -12,6 +12,7 @@
 #include <bit>
 #include <cstdint>
 #include <cstring>
+#include <limits>
 #include <optional>
 #include <type_traits>
 
@@ -32,7 +33,11 @@ class Input
     using base = pegtl::memory_input<pegtl::tracking_mode::lazy, pegtl::eol::crlf, const char*>;
 
   public:
+    static constexpr bool tracks = Track;
+
     Input(const char* begin, const char* end) : base(begin, end, ""), seen_end_(begin) {}
+    // The bytes left, not recorded as examined.
+    [[nodiscard]] std::size_t base_size() const noexcept { return base::size(0); }
 
     [[nodiscard]] bool empty() const noexcept {
         const bool e = base::empty();
@@ -46,7 +51,7 @@ class Input
         examined(amount);
         return s;
     }
-    // Rules that compare bytes themselves say how many they looked at.
+    // Rules that compare bytes themselves say how many they looked at (the controls of literals).
     void examined(std::size_t amount) const noexcept {
         if constexpr (Track) {
             const char* to = current() + std::min(amount, base::size(amount));
@@ -110,8 +115,8 @@ constexpr bool allowed_in(Method m, Context c) {
 }
 
 struct ParseState {
-    ParseState(const DecodeOptions& o, Context c, const char* b)
-        : options(o), context(c), begin(b), line_start(b) {}
+    ParseState(const DecodeOptions& o, Context c, const char* b, Message& r)
+        : options(o), context(c), begin(b), line_start(b), result(r) {}
 
     const DecodeOptions& options;
     Context context;
@@ -134,7 +139,7 @@ struct ParseState {
     bool status = false;
     Framing framing = Framing::crlf;
 
-    Message result;
+    Message& result; // the caller's: a decoded message is built where it is returned
 
     [[nodiscard]] bool allows(Leniency l) const noexcept {
         return tcpchat::allows(options.leniency, l);
@@ -194,7 +199,7 @@ template <typename Rule>
 struct action : pegtl::nothing<Rule> {};
 
 // Every CRLF that ends a line of a framed message or a text line (spec §7: limits per line).
-void line_end(const char* cr, const char* next, ParseState& st) {
+[[gnu::noinline]] void limit_at_line_end(const char* cr, const char* next, const ParseState& st) {
     const Limits& lim = st.options.limits;
     std::optional<Failure> found;
     if (std::size_t(cr - st.line_start) > lim.line_length) {
@@ -208,8 +213,14 @@ void line_end(const char* cr, const char* next, ParseState& st) {
                 Failure{Errc::message_too_large, where, "a message of at most MAX-MESSAGE bytes"};
         }
     }
-    if (found) {
-        throw *found;
+    throw *found;
+}
+
+[[gnu::always_inline]] inline void line_end(const char* cr, const char* next, ParseState& st) {
+    const Limits& lim = st.options.limits;
+    if (std::size_t(cr - st.line_start) > lim.line_length ||
+        std::size_t(next - st.begin) > lim.message_size) [[unlikely]] {
+        limit_at_line_end(cr, next, st);
     }
     st.line_start = next;
 }
@@ -221,37 +232,55 @@ struct on_line_end {
     }
 };
 
+// The method of a method line's token (spec §4.2).
+Method method_named(std::string_view m) noexcept {
+    const auto is = [&]<std::size_t N>(const char(&name)[N]) {
+        return std::memcmp(m.data(), name, N - 1) == 0;
+    };
+    switch (m.size()) {
+    case 4: return is("CHAT") ? Method::chat : is("QUIT") ? Method::quit : Method::none;
+    case 5: return is("ERROR") ? Method::error : Method::none;
+    case 6: return is("REGACK") ? Method::regack : is("BRIDGE") ? Method::bridge : Method::none;
+    case 8: return is("REGISTER") ? Method::register_ : Method::none;
+    case 9: return is("BRIDGEACK") ? Method::bridgeack : Method::none;
+    default: return Method::none;
+    }
+}
+
+// The value rules below are each called by both ways of matching a line: the grammar's actions
+// and the canonical line match (CanonicalLine). They throw Failure on a rule broken.
+
+[[gnu::always_inline]] inline void on_method(Method m, const char* at, ParseState& st) {
+    st.method = m;
+    if (!allowed_in(m, st.context)) {
+        throw Failure{Errc::unexpected_method, at,
+                      st.context == Context::request    ? "REGISTER or BRIDGE"
+                      : st.context == Context::response ? "REGACK, BRIDGEACK or ERROR"
+                                                        : "CHAT"};
+    }
+}
+
 template <>
 struct action<g::method_token> {
     template <typename ActionInput>
     static void apply(const ActionInput& in, ParseState& st) {
-        const std::string_view m = in.string_view();
-        st.method = m == "REGISTER"    ? Method::register_
-                    : m == "REGACK"    ? Method::regack
-                    : m == "BRIDGE"    ? Method::bridge
-                    : m == "BRIDGEACK" ? Method::bridgeack
-                    : m == "CHAT"      ? Method::chat
-                    : m == "QUIT"      ? Method::quit
-                                       : Method::error;
-        if (!allowed_in(st.method, st.context)) {
-            throw Failure{Errc::unexpected_method, in.begin(),
-                          st.context == Context::request    ? "REGISTER or BRIDGE"
-                          : st.context == Context::response ? "REGACK, BRIDGEACK or ERROR"
-                                                            : "CHAT"};
-        }
+        on_method(method_named(in.string_view()), in.begin(), st);
     }
 };
 template <>
 struct action<g::method_end> : on_line_end {};
 
+[[gnu::always_inline]] inline void on_header_start(ParseState& st) {
+    if (++st.headers > st.options.limits.header_count) {
+        throw Failure{Errc::too_many_headers, st.line_start, "at most MAX-HEADERS header lines"};
+    }
+}
+
 template <>
 struct action<g::header_start> {
     template <typename ActionInput>
     static void apply(const ActionInput& /*in*/, ParseState& st) {
-        if (++st.headers > st.options.limits.header_count) {
-            throw Failure{Errc::too_many_headers, st.line_start,
-                          "at most MAX-HEADERS header lines"};
-        }
+        on_header_start(st);
     }
 };
 
@@ -279,43 +308,49 @@ struct action<g::trailing_ows> {
     }
 };
 
-// A known header's name and separator: is it one this message has, and in order?
+// A known header's name and separator, ending at `value`: is it one this message has, and in
+// order?
 template <Field F>
-struct on_key {
+[[gnu::always_inline]] inline void on_key(const char* value, ParseState& st) {
+    st.value_at = value;
+    if ((fields_of(st.method) & bit(F)) == 0) {
+        if (!st.allows(Leniency::unknown_headers)) {
+            throw Failure{Errc::unknown_header, st.line_start, "a header of this message"};
+        }
+        st.ignoring = true;
+        return;
+    }
+    st.ignoring = false;
+    if ((st.seen & bit(F)) != 0) {
+        throw Failure{Errc::duplicate_header, st.line_start, "each header at most once"};
+    }
+    if (int(F) < st.last_field && !st.allows(Leniency::any_order)) {
+        throw Failure{Errc::header_order, st.line_start, "headers in canonical order"};
+    }
+    st.seen |= bit(F);
+    st.last_field = std::max(st.last_field, int(F));
+    st.value_pos[std::size_t(F)] = value;
+}
+
+template <Field F>
+struct on_key_action {
     template <typename ActionInput>
     static void apply(const ActionInput& in, ParseState& st) {
-        st.value_at = in.end();
-        if ((fields_of(st.method) & bit(F)) == 0) {
-            if (!st.allows(Leniency::unknown_headers)) {
-                throw Failure{Errc::unknown_header, st.line_start, "a header of this message"};
-            }
-            st.ignoring = true;
-            return;
-        }
-        st.ignoring = false;
-        if ((st.seen & bit(F)) != 0) {
-            throw Failure{Errc::duplicate_header, st.line_start, "each header at most once"};
-        }
-        if (int(F) < st.last_field && !st.allows(Leniency::any_order)) {
-            throw Failure{Errc::header_order, st.line_start, "headers in canonical order"};
-        }
-        st.seen |= bit(F);
-        st.last_field = std::max(st.last_field, int(F));
-        st.value_pos[std::size_t(F)] = in.end();
+        on_key<F>(in.end(), st);
     }
 };
 template <>
-struct action<g::client_id_key> : on_key<Field::client_id> {};
+struct action<g::client_id_key> : on_key_action<Field::client_id> {};
 template <>
-struct action<g::ip_key> : on_key<Field::ip> {};
+struct action<g::ip_key> : on_key_action<Field::ip> {};
 template <>
-struct action<g::port_key> : on_key<Field::port> {};
+struct action<g::port_key> : on_key_action<Field::port> {};
 template <>
-struct action<g::status_key> : on_key<Field::status> {};
+struct action<g::status_key> : on_key_action<Field::status> {};
 template <>
-struct action<g::code_key> : on_key<Field::code> {};
+struct action<g::code_key> : on_key_action<Field::code> {};
 template <>
-struct action<g::reason_key> : on_key<Field::reason> {};
+struct action<g::reason_key> : on_key_action<Field::reason> {};
 
 template <>
 struct action<g::extension_key> {
@@ -327,114 +362,129 @@ struct action<g::extension_key> {
     }
 };
 
+[[gnu::always_inline]] inline void on_client_id(std::string_view id, ParseState& st) {
+    if (st.ignoring) {
+        return;
+    }
+    if (id.size() > st.options.limits.id_length) {
+        throw Failure{Errc::id_too_long, id.data() + st.options.limits.id_length,
+                      "a clientID of at most MAX-ID bytes"};
+    }
+    st.id = id;
+}
+
+[[gnu::always_inline]] inline void on_ip(std::string_view host, ParseState& st) {
+    if (!st.ignoring) {
+        st.host = host;
+    }
+}
+
+// A Port's digits (spec §4.3): 1-65535, a leading zero only under port_leading_zeros.
+[[gnu::always_inline]] inline void on_port(std::string_view digits, ParseState& st) {
+    std::uint32_t value = 0;
+    bool too_large = false; // above 65535, however many digits
+    for (const char c : digits) {
+        value = value * 10 + std::uint32_t(c - '0');
+        if (value > 65535) {
+            too_large = true;
+            break;
+        }
+    }
+    const bool leading_zero = digits.size() > 1 && digits[0] == '0';
+    if (too_large || value == 0 || (leading_zero && !st.allows(Leniency::port_leading_zeros))) {
+        throw Failure{Errc::bad_port, digits.data(), "a port number 1-65535"};
+    }
+    if (!st.ignoring) {
+        st.port = std::uint16_t(value);
+    }
+}
+
+[[gnu::always_inline]] inline void on_status(ParseState& st) {
+    if (!st.ignoring) {
+        st.status = true;
+    }
+}
+
+// The three digits of a Code (spec §5.8).
+[[gnu::always_inline]] inline void on_code(const char* digits, ParseState& st) {
+    if (!st.ignoring) {
+        st.code =
+            std::uint16_t((digits[0] - '0') * 100 + (digits[1] - '0') * 10 + (digits[2] - '0'));
+    }
+}
+
+// A Reason: field-content, which neither starts nor ends with whitespace (spec §4.3).
+[[gnu::always_inline]] inline void on_reason(std::string_view text, ParseState& st) {
+    if (!st.ignoring) {
+        st.reason = text;
+    }
+}
+
 template <>
 struct action<g::client_id> {
     template <typename ActionInput>
     static void apply(const ActionInput& in, ParseState& st) {
-        if (st.ignoring) {
-            return;
-        }
-        if (in.size() > st.options.limits.id_length) {
-            throw Failure{Errc::id_too_long, in.begin() + st.options.limits.id_length,
-                          "a clientID of at most MAX-ID bytes"};
-        }
-        st.id = in.string_view();
+        on_client_id(in.string_view(), st);
     }
 };
-
 template <>
 struct action<g::ip> {
     template <typename ActionInput>
     static void apply(const ActionInput& in, ParseState& st) {
-        if (!st.ignoring) {
-            st.host = in.string_view();
-        }
+        on_ip(in.string_view(), st);
     }
 };
-
 template <>
 struct action<g::port> {
     template <typename ActionInput>
     static void apply(const ActionInput& in, ParseState& st) {
-        const std::string_view digits = in.string_view();
-        std::uint32_t value = 0;
-        for (const char c : digits.substr(digits.size() > 5 ? digits.size() - 5 : 0)) {
-            value = value * 10 + std::uint32_t(c - '0');
-        }
-        const std::size_t significant = digits.find_first_not_of('0');
-        const bool too_long =
-            significant != std::string_view::npos && digits.size() - significant > 5;
-        const bool leading_zero = digits.size() > 1 && digits[0] == '0';
-        if (too_long || value == 0 || value > 65535 ||
-            (leading_zero && !st.allows(Leniency::port_leading_zeros))) {
-            throw Failure{Errc::bad_port, in.begin(), "a port number 1-65535"};
-        }
-        if (!st.ignoring) {
-            st.port = std::uint16_t(value);
-        }
+        on_port(in.string_view(), st);
     }
 };
-
 template <>
 struct action<g::status> {
     template <typename ActionInput>
     static void apply(const ActionInput& /*in*/, ParseState& st) {
-        if (!st.ignoring) {
-            st.status = true;
-        }
+        on_status(st);
     }
 };
-
-// The value of the three digits of a Code (spec §5.8).
-std::uint16_t code_value(const char* p) {
-    return std::uint16_t((p[0] - '0') * 100 + (p[1] - '0') * 10 + (p[2] - '0'));
-}
-
 template <>
 struct action<g::code> {
     template <typename ActionInput>
     static void apply(const ActionInput& in, ParseState& st) {
-        if (!st.ignoring) {
-            st.code = code_value(in.begin());
-        }
+        on_code(in.begin(), st);
     }
 };
-
 template <>
 struct action<g::reason> {
     template <typename ActionInput>
     static void apply(const ActionInput& in, ParseState& st) {
-        std::string_view text = in.string_view();
-        const std::size_t last = text.find_last_not_of(" \t");
-        const std::size_t keep = last == std::string_view::npos ? 0 : last + 1;
-        if (keep != text.size() && !st.allows(Leniency::extra_whitespace)) {
-            throw Failure{Errc::trailing_whitespace, in.begin() + keep,
-                          "CRLF right after the value"};
-        }
-        if (!st.ignoring) {
-            st.reason = text.substr(0, keep);
-        }
+        on_reason(in.string_view(), st);
     }
 };
 
-// The CRLF ending a known header: line limits, then an empty value where none is allowed.
-struct on_field_end {
+// The CRLF at `cr` ending a known header: line limits, then an empty value where none is allowed.
+[[gnu::always_inline]] inline void on_field_end(const char* cr, ParseState& st) {
+    const bool empty = st.value_at == cr; // field-sep took any whitespace
+    line_end(cr, cr + 2, st);
+    if (empty && !st.ignoring && st.method != Method::bridgeack) {
+        throw Failure{Errc::empty_value, st.value_at, "a value"};
+    }
+    st.ignoring = false;
+}
+
+struct on_field_end_action {
     template <typename ActionInput>
     static void apply(const ActionInput& in, ParseState& st) {
-        const bool empty = st.value_at == in.begin(); // field-sep took any whitespace
-        on_line_end::apply(in, st);
-        if (empty && !st.ignoring && st.method != Method::bridgeack) {
-            throw Failure{Errc::empty_value, st.value_at, "a value"};
-        }
-        st.ignoring = false;
+        on_field_end(in.begin(), st);
     }
 };
 template <>
-struct action<g::client_id_end> : on_field_end {};
+struct action<g::client_id_end> : on_field_end_action {};
 template <>
-struct action<g::ip_end> : on_field_end {};
+struct action<g::ip_end> : on_field_end_action {};
 template <>
-struct action<g::port_end> : on_field_end {};
+struct action<g::port_end> : on_field_end_action {};
 template <>
 struct action<g::status_end> : on_line_end {};
 template <>
@@ -477,40 +527,44 @@ struct action<g::blank_line> {
 }
 
 // A complete framed message: required headers present, then the value (spec §5).
+[[gnu::always_inline]] inline void on_message_end(ParseState& st) {
+    const std::uint8_t missing = required_of(st.method) & std::uint8_t(~st.seen);
+    if (missing != 0) {
+        std::size_t f = 0;
+        while ((missing & (1U << f)) == 0) {
+            ++f;
+        }
+        throw Failure{Errc::missing_header, st.blank_at, field_names[f]};
+    }
+    if (st.method == Method::bridgeack) {
+        const bool id = !st.id.empty();
+        const bool host = !st.host.empty();
+        const bool port = st.port != 0;
+        if ((id || host || port) && !(id && host && port)) {
+            // A check on the whole message, located at the empty value that comes first in
+            // the message, whatever the header order (spec §5.4).
+            const char* first = nullptr;
+            const auto consider = [&](bool filled, Field f) {
+                const char* at = st.value_pos[std::size_t(f)];
+                if (!filled && (first == nullptr || at < first)) {
+                    first = at;
+                }
+            };
+            consider(id, Field::client_id);
+            consider(host, Field::ip);
+            consider(port, Field::port);
+            throw Failure{Errc::empty_value, first,
+                          "all three values, or none (the empty BRIDGEACK)"};
+        }
+    }
+    set_message(st.result, st.method, Contact{st.id, st.host, st.port}, st.status, st.code,
+                st.reason);
+}
+
 struct on_framed_message {
     template <typename ActionInput>
     static void apply(const ActionInput& /*in*/, ParseState& st) {
-        const std::uint8_t missing = required_of(st.method) & std::uint8_t(~st.seen);
-        if (missing != 0) {
-            std::size_t f = 0;
-            while ((missing & (1U << f)) == 0) {
-                ++f;
-            }
-            throw Failure{Errc::missing_header, st.blank_at, field_names[f]};
-        }
-        if (st.method == Method::bridgeack) {
-            const bool id = !st.id.empty();
-            const bool host = !st.host.empty();
-            const bool port = st.port != 0;
-            if ((id || host || port) && !(id && host && port)) {
-                // A check on the whole message, located at the empty value that comes first in
-                // the message, whatever the header order (spec §5.4).
-                const char* first = nullptr;
-                const auto consider = [&](bool filled, Field f) {
-                    const char* at = st.value_pos[std::size_t(f)];
-                    if (!filled && (first == nullptr || at < first)) {
-                        first = at;
-                    }
-                };
-                consider(id, Field::client_id);
-                consider(host, Field::ip);
-                consider(port, Field::port);
-                throw Failure{Errc::empty_value, first,
-                              "all three values, or none (the empty BRIDGEACK)"};
-            }
-        }
-        set_message(st.result, st.method, Contact{st.id, st.host, st.port}, st.status, st.code,
-                    st.reason);
+        on_message_end(st);
     }
 };
 template <>
@@ -690,8 +744,37 @@ struct rule_error<g::text_end> {
     static constexpr std::string_view expected = "printable text then CRLF";
 };
 
+// A literal of the grammar (grammar::str), which compares bytes itself.
+template <typename Rule>
+inline constexpr bool is_literal = false;
+template <char... Cs>
+inline constexpr bool is_literal<g::str<Cs...>> = true;
+
+// How many bytes the literal `Cs` examines at the input's position: all of them when they match,
+// up to the first that differs, or up to the end of the input.
+template <char... Cs>
+std::size_t literal_examined(const char* p, std::size_t available, g::str<Cs...>* /*tag*/) {
+    static constexpr std::array<char, sizeof...(Cs)> text{Cs...};
+    const std::size_t n = std::min(available, text.size());
+    const auto same =
+        std::size_t(std::mismatch(text.begin(), text.begin() + n, p).first - text.begin());
+    return same < n ? same + 1 : n;
+}
+
 template <typename Rule>
 struct raising : pegtl::normal<Rule> {
+    // An input that records how far rules looked (Input<true>) learns it of literals here: the
+    // grammar's rules know nothing of inputs.
+    template <pegtl::apply_mode A, pegtl::rewind_mode M, template <typename...> class Action,
+              template <typename...> class Control, typename ParseInput, typename... States>
+    [[nodiscard]] static bool match(ParseInput& in, States&&... st) {
+        if constexpr (ParseInput::tracks && is_literal<typename Rule::rule_t>) {
+            in.examined(literal_examined(in.current(), in.base_size(),
+                                         static_cast<typename Rule::rule_t*>(nullptr)));
+        }
+        return pegtl::normal<Rule>::template match<A, M, Action, Control>(in, st...);
+    }
+
     template <typename ParseInput, typename... States>
     [[noreturn]] static void raise(const ParseInput& in, States&&... /*st*/) {
         const char* p = in.current();
@@ -802,7 +885,6 @@ struct Attempt {
     const char* stop = nullptr;     // where the parse stopped
     const char* seen_end = nullptr; // with Track: one past the furthest byte examined
     const char* line_start = nullptr;
-    Message result;
     Framing framing = Framing::crlf;
 };
 
@@ -815,7 +897,6 @@ Attempt outcome(const Input<Track>& in, const ParseState& st, std::optional<Fail
     a.stop = in.current();
     a.seen_end = in.seen_end();
     a.line_start = st.line_start;
-    a.result = st.result;
     a.framing = st.framing;
     return a;
 }
@@ -890,19 +971,210 @@ const char* restore(const detail::Progress& pr, ParseState& st) {
     return st.line_start;
 }
 
+// The lines of a framed message in their canonical form (spec §4.4), matched by comparing bytes
+// and given to the same value rules as the grammar's actions: the line at `line`, complete in
+// [line, end). Each returns one past the line's LF, or nullptr when the line is not canonical or
+// not complete: then nothing changed, and the grammar matches the line instead. A value rule
+// broken throws, as it does from the grammar.
+class CanonicalLine {
+  public:
+    CanonicalLine(const char* line, const char* end, ParseState& st)
+        : line_(line), end_(end), st_(st) {}
+
+    // `done` when the line was the empty line that ends the message.
+    const char* match(bool& done) {
+        if (line_ == end_) {
+            return nullptr; // nothing of the line yet
+        }
+        if (line_ == st_.begin) {
+            return method_line();
+        }
+        if (crlf_at(line_)) {
+            st_.blank_at = line_;
+            line_end(line_, line_ + 2, st_);
+            on_message_end(st_);
+            done = true;
+            return line_ + 2;
+        }
+        return header_line();
+    }
+
+  private:
+    [[nodiscard]] bool crlf_at(const char* p) const noexcept {
+        return end_ - p >= 2 && p[0] == '\r' && p[1] == '\n';
+    }
+    // The line starts with `text`; a literal's length is known, so is the comparison's.
+    template <std::size_t N>
+    [[nodiscard]] bool starts(const char (&text)[N]) const noexcept {
+        return std::size_t(end_ - line_) >= N - 1 && std::memcmp(line_, text, N - 1) == 0;
+    }
+    template <std::size_t N>
+    const char* method(const char (&line)[N], Method m) {
+        if (!starts(line)) {
+            return nullptr;
+        }
+        on_method(m, line_, st_);
+        const char* cr = line_ + N - 3;
+        line_end(cr, cr + 2, st_);
+        return cr + 2;
+    }
+    const char* method_line() {
+        switch (line_[0]) {
+        case 'R': {
+            const char* next = method("REGISTER\r\n", Method::register_);
+            return next != nullptr ? next : method("REGACK\r\n", Method::regack);
+        }
+        case 'B': {
+            const char* next = method("BRIDGEACK\r\n", Method::bridgeack);
+            return next != nullptr ? next : method("BRIDGE\r\n", Method::bridge);
+        }
+        case 'C': return method("CHAT\r\n", Method::chat);
+        case 'Q': return method("QUIT\r\n", Method::quit);
+        case 'E': return method("ERROR\r\n", Method::error);
+        default: return nullptr;
+        }
+    }
+
+    // A known header whose value is [value, cr), canonical up to a CRLF at `cr` (nullptr: none).
+    template <Field F>
+    const char* header(const char* value, const char* cr) {
+        if (cr == nullptr || !crlf_at(cr)) {
+            return nullptr;
+        }
+        const std::string_view v(value, std::size_t(cr - value));
+        on_header_start(st_);
+        on_key<F>(value, st_);
+        if constexpr (F == Field::client_id) {
+            if (!v.empty()) {
+                on_client_id(v, st_);
+            }
+        } else if constexpr (F == Field::ip) {
+            if (!v.empty()) {
+                on_ip(v, st_);
+            }
+        } else if constexpr (F == Field::port) {
+            if (!v.empty()) {
+                on_port(v, st_);
+            }
+        } else if constexpr (F == Field::status) {
+            on_status(st_);
+        } else if constexpr (F == Field::code) {
+            on_code(value, st_);
+        } else {
+            on_reason(v, st_);
+        }
+        if constexpr (F == Field::client_id || F == Field::ip || F == Field::port) {
+            on_field_end(cr, st_);
+        } else {
+            line_end(cr, cr + 2, st_);
+        }
+        return cr + 2;
+    }
+    // One past the bytes from `p` on that `pred` holds of.
+    template <typename Pred>
+    const char* span(const char* p, Pred pred) const {
+        while (p != end_ && pred(*p)) {
+            ++p;
+        }
+        return p;
+    }
+    static bool is_digit(char c) { return c >= '0' && c <= '9'; }
+
+    const char* header_line() {
+        switch (line_[0]) {
+        case 'c':
+            if (starts("clientID: ")) {
+                const char* v = line_ + 10;
+                return header<Field::client_id>(
+                    v, span(v, [](char c) { return c >= 0x21 && c <= 0x7E; }));
+            }
+            return nullptr;
+        case 'I':
+            if (starts("IP: ")) {
+                // A dotted quad to the end of the line; IPv6 is the grammar's.
+                const char* v = line_ + 4;
+                return header<Field::ip>(v, crlf_at(v) ? v : detail::ipv4_end(v, end_));
+            }
+            return nullptr;
+        case 'P':
+            if (starts("Port: ")) {
+                const char* v = line_ + 6;
+                return header<Field::port>(v, span(v, is_digit));
+            }
+            return nullptr;
+        case 'S':
+            return starts("Status: registered\r\n") ? header<Field::status>(line_ + 8, line_ + 18)
+                                                    : nullptr;
+        case 'C':
+            if (starts("Code: ")) {
+                const char* v = line_ + 6;
+                const char* cr = span(v, is_digit);
+                return header<Field::code>(v, cr == v + 3 ? cr : nullptr);
+            }
+            return nullptr;
+        case 'R':
+            if (starts("Reason: ")) {
+                // field-content: text bytes (VCHAR, obs-text, WSP), whitespace inside only.
+                const char* v = line_ + 8;
+                const std::string_view rest(v, std::size_t(end_ - v));
+                const char* cr = v + detail::first_non_text(rest);
+                const auto wsp = [](char c) { return c == ' ' || c == '\t'; };
+                const bool trimmed = cr == v || (!wsp(*v) && !wsp(cr[-1]));
+                return header<Field::reason>(v, trimmed ? cr : nullptr);
+            }
+            return nullptr;
+        default: return nullptr;
+        }
+    }
+
+    const char* line_;
+    const char* end_;
+    ParseState& st_;
+};
+
+// What a parse that stopped at `stop`, at a line's end, made of the message.
+Attempt at_line_end(const ParseState& st, const char* stop, std::optional<Failure> failure) {
+    Attempt a;
+    a.failure = failure;
+    a.stop = a.seen_end = stop;
+    a.line_start = st.line_start;
+    a.framing = st.framing;
+    return a;
+}
+
 // A framed message (spec §4.3: method line, header lines, the empty line), not at the end of the
-// stream: matched a line at a time with the rules of framed_message, each line once it is
-// complete. An unfinished line within the limits is not looked at: the attempt stops there as a
-// need for more bytes (touched_end, Errc::truncated) and records the state in `to`. `from`
-// resumes where an earlier attempt on the same message stopped.
+// stream: matched a line at a time, each line once it is complete, in its canonical form by
+// comparing bytes (CanonicalLine), else with the rules of framed_message. An unfinished line
+// within the limits is not looked at: the attempt stops there as a need for more bytes
+// (touched_end, Errc::truncated) and records the state in `to`. `from` resumes where an earlier
+// attempt on the same message stopped.
 template <bool Track>
 [[gnu::noinline]] Attempt attempt_framed(Context context, const char* begin, const char* end,
-                                         const DecodeOptions& options, const detail::Progress* from,
-                                         detail::Progress* to) {
-    ParseState st(options, context, begin);
+                                         const DecodeOptions& options, detail::Matching matching,
+                                         const detail::Progress* from, detail::Progress* to,
+                                         Message& result) {
+    ParseState st(options, context, begin, result);
     const char* line = from != nullptr && from->checked != 0 ? restore(*from, st) : begin;
+    // The byte comparisons judge no limit on bytes they did not match: a parse that tracks what
+    // it examined (Track) uses the grammar alone.
+    const bool fast = !Track && matching == detail::Matching::fast;
     for (;;) {
-        const bool complete = std::memchr(line, '\n', std::size_t(end - line)) != nullptr;
+        if (fast) {
+            bool done = false;
+            try {
+                if (const char* next = CanonicalLine(line, end, st).match(done)) {
+                    if (done) {
+                        return at_line_end(st, next, std::nullopt);
+                    }
+                    line = next;
+                    continue;
+                }
+            } catch (const Failure& f) {
+                return at_line_end(st, line, f);
+            }
+        }
+        const bool complete =
+            line != end && std::memchr(line, '\n', std::size_t(end - line)) != nullptr;
         if (!complete && !proves_limit(options.limits, begin, line, end) &&
             (line != begin || unfinished_method_line(line, end))) {
             Attempt a;
@@ -923,7 +1195,7 @@ template <bool Track>
                 run<g::method_line>(in, st);
             } else if (end - line >= 2 && line[0] == '\r' && line[1] == '\n') {
                 run<g::blank_line>(in, st);
-                on_framed_message::apply(in, st);
+                on_message_end(st);
                 done = true;
             } else if (!run<g::header_line>(in, st)) {
                 run<pegtl::must<g::blank_line>>(in, st); // raises: neither a header nor the end
@@ -938,38 +1210,54 @@ template <bool Track>
     }
 }
 
+// A framed message before the end of the stream: in chat_open, a message-framed first turn
+// (§9.2), else the CHAT message; either way line by line.
+template <bool Track>
+Attempt attempt_opening_or_framed(Context context, const char* begin, const char* end,
+                                  const DecodeOptions& options, detail::Matching matching,
+                                  const detail::Progress* from, detail::Progress* to,
+                                  Message& result) {
+    if (context != Context::chat_open) {
+        return attempt_framed<Track>(context, begin, end, options, matching, from, to, result);
+    }
+    Input<Track> in(begin, end);
+    ParseState st(options, context, begin, result);
+    std::optional<Failure> failure;
+    bool matched = false;
+    try {
+        matched = run<g::message_turn>(in, st);
+    } catch (const Failure& f) {
+        failure = f;
+    }
+    if (matched || failure) {
+        return outcome(in, st, failure);
+    }
+    Attempt a = attempt_framed<Track>(context, begin, end, options, matching, from, to, result);
+    // Bytes still to come could make it a message-framed turn after all.
+    a.touched_end = a.touched_end || in.reached_end();
+    if constexpr (Track) {
+        a.seen_end = std::max(a.seen_end, in.seen_end());
+    }
+    return a;
+}
+
 // `turn_ended`: the input runs to the end of the peer's turn (a pause or the end of the stream),
 // where the rules of a whole turn apply (§5.6, §9.2).
 template <bool Track>
 Attempt attempt(Context context, const char* begin, const char* end, const DecodeOptions& options,
-                bool turn_ended, const detail::Progress* from, detail::Progress* to) {
-    if (!turn_ended && (context == Context::request || context == Context::response)) {
-        return attempt_framed<Track>(context, begin, end, options, from, to);
-    }
-    if (!turn_ended && context == Context::chat_open) {
-        // chat_opening: a message-framed first turn (§9.2), else the CHAT message, line by line.
-        Input<Track> in(begin, end);
-        ParseState st(options, context, begin);
-        std::optional<Failure> failure;
-        bool matched = false;
-        try {
-            matched = run<g::message_turn>(in, st);
-        } catch (const Failure& f) {
-            failure = f;
+                bool turn_ended, detail::Matching matching, const detail::Progress* from,
+                detail::Progress* to, Message& result) {
+    const bool framed = context != Context::chat;
+    if (framed && (!turn_ended || (!Track && matching == detail::Matching::fast))) {
+        Attempt a = attempt_opening_or_framed<Track>(context, begin, end, options, matching, from,
+                                                     to, result);
+        // A framed message complete before the end is the same at the end of the turn.
+        if (!turn_ended || (!a.failure && !a.touched_end)) {
+            return a;
         }
-        if (matched || failure) {
-            return outcome(in, st, failure);
-        }
-        Attempt a = attempt_framed<Track>(context, begin, end, options, from, to);
-        // Bytes still to come could make it a message-framed turn after all.
-        a.touched_end = a.touched_end || in.reached_end();
-        if constexpr (Track) {
-            a.seen_end = std::max(a.seen_end, in.seen_end());
-        }
-        return a;
     }
     Input<Track> in(begin, end);
-    ParseState st(options, context, begin);
+    ParseState st(options, context, begin, result);
     std::optional<Failure> failure;
     try {
         bool matched = false;
@@ -992,144 +1280,27 @@ Attempt attempt(Context context, const char* begin, const char* end, const Decod
     return outcome(in, st, failure);
 }
 
-// --- the canonical path -------------------------------------------------------------------
+// Whether a chat item starting with `bytes` may be a framed message (QUIT, §5.7) or a turn of
+// three lines (§9.2): only one whose first line is, or may still become, `QUIT` or `CHAT`.
+bool may_be_framed_turn(std::string_view bytes) noexcept {
+    const std::size_t n = std::min<std::size_t>(bytes.size(), 6);
+    return bytes.substr(0, n) == std::string_view("QUIT\r\n").substr(0, n) ||
+           bytes.substr(0, n) == std::string_view("CHAT\r\n").substr(0, n);
+}
 
-// Nearly every message on the wire is canonical (spec §4.4, §9.1), and every canonical message
-// that meets the constraints of §4.4 is accepted with the same value in both profiles. So
-// parse_one() first matches the canonical grammar alone: one pass, no per-byte bookkeeping for
-// limits, nothing thrown. Anything it does not match completely, or that breaks a constraint
-// (an unfinished message, a lenient form, an error, a limit), takes the general path above,
-// which alone decides errors and "need more": the canonical path only ever says "message".
+// --- the canonical text line -------------------------------------------------------------
+
+// Nearly every message on the wire is canonical (spec §4.4, §9.1). A framed message's canonical
+// lines are matched by comparing bytes (CanonicalLine); in a chat, a text line is one message
+// of its own, matched here. Either says only "matched": anything else takes the grammar.
 namespace canonical {
-
-struct request : pegtl::sor<g::register_message, g::bridge_message> {};
-struct response : pegtl::sor<g::regack_message, g::bridgeack_message, g::error_message> {};
-struct chat_opening : pegtl::seq<g::chat_message> {};
-
-struct State {
-    Method method = Method::none;
-    std::string_view id, host, reason;
-    std::uint32_t port = 0;
-    std::uint16_t code = 0;
-    bool status = false;
-};
-
-template <typename Rule>
-struct action : pegtl::nothing<Rule> {};
-
-template <>
-struct action<g::client_id> {
-    template <typename ActionInput>
-    static void apply(const ActionInput& in, State& st) {
-        st.id = in.string_view();
-    }
-};
-template <>
-struct action<g::ip> {
-    template <typename ActionInput>
-    static void apply(const ActionInput& in, State& st) {
-        st.host = in.string_view();
-    }
-};
-template <>
-struct action<g::canonical_port> {
-    template <typename ActionInput>
-    static void apply(const ActionInput& in, State& st) {
-        std::uint32_t value = 0;
-        for (const char* p = in.begin() + 6; p + 2 < in.end(); ++p) { // "Port: " digits CRLF
-            value = value * 10 + std::uint32_t(*p - '0');
-        }
-        st.port = value;
-    }
-};
-template <>
-struct action<g::status> {
-    template <typename ActionInput>
-    static void apply(const ActionInput& /*in*/, State& st) {
-        st.status = true;
-    }
-};
-template <>
-struct action<g::code> {
-    template <typename ActionInput>
-    static void apply(const ActionInput& in, State& st) {
-        st.code = code_value(in.begin());
-    }
-};
-template <>
-struct action<g::reason> {
-    template <typename ActionInput>
-    static void apply(const ActionInput& in, State& st) {
-        st.reason = in.string_view();
-    }
-};
-
-template <Method M>
-struct on_message {
-    template <typename ActionInput>
-    static void apply(const ActionInput& /*in*/, State& st) {
-        st.method = M;
-    }
-};
-template <>
-struct action<g::register_message> : on_message<Method::register_> {};
-template <>
-struct action<g::regack_message> : on_message<Method::regack> {};
-template <>
-struct action<g::bridge_message> : on_message<Method::bridge> {};
-template <>
-struct action<g::bridgeack_message> : on_message<Method::bridgeack> {};
-template <>
-struct action<g::chat_message> : on_message<Method::chat> {};
-template <>
-struct action<g::error_message> : on_message<Method::error> {};
-
-// The header lines of a canonical message of method `m`: all of its headers, Status only when
-// present (spec §4.4). No canonical message has more than 4.
-std::size_t header_lines(Method m, bool status) {
-    return std::size_t(std::popcount(fields_of(m))) - (m == Method::regack && !status ? 1 : 0);
-}
-
-bool is_wsp(char c) {
-    return c == ' ' || c == '\t';
-}
-
-// Whether a complete canonical message within the constraints of §4.4 and the limits of §7 is
-// at the start of [begin, end); if so, `step` says which and how long it is.
-template <typename Rule>
-bool match(const char* begin, const char* end, const Limits& lim, Step& step) {
-    pegtl::memory_input<pegtl::tracking_mode::lazy, pegtl::eol::crlf, const char*> in(begin, end,
-                                                                                      "");
-    State st;
-    if (!pegtl::parse<Rule, action>(in, st)) {
-        return false;
-    }
-    const auto length = std::size_t(in.current() - begin);
-    // Every line is shorter than the message, so a message within MAX-LINE has no long line.
-    const bool within_limits =
-        length <= lim.message_size && length <= lim.line_length &&
-        (lim.header_count >= 4 || header_lines(st.method, st.status) <= lim.header_count) &&
-        st.id.size() <= lim.id_length;
-    const bool port_ok = st.port <= 65535;
-    const bool reason_ok =
-        st.reason.empty() || (!is_wsp(st.reason.front()) && !is_wsp(st.reason.back()));
-    if (!within_limits || !port_ok || !reason_ok) {
-        return false;
-    }
-    step.status = Status::message;
-    step.consumed = length;
-    set_message(step.message, st.method, Contact{st.id, st.host, std::uint16_t(st.port)}, st.status,
-                st.code, st.reason);
-    return true;
-}
 
 // A text line (spec §4.4, §5.6) in the chat context: text bytes found a word at a time, then
 // CRLF, within MAX-LINE. A line `QUIT` or `CHAT` may begin a message of several lines (§5.7,
 // §9.2), which the general path tells apart.
 [[gnu::noinline]] bool text_line(std::string_view bytes, const Limits& lim, Step& step) {
     const std::size_t n = detail::first_non_text(bytes.substr(0, lim.line_length + 1));
-    if (n > lim.line_length || n + 2 > lim.message_size || n + 2 > bytes.size() ||
-        bytes[n] != '\r' || bytes[n + 1] != '\n') {
+    if (n > lim.line_length || n + 2 > bytes.size() || bytes[n] != '\r' || bytes[n + 1] != '\n') {
         return false;
     }
     std::string_view text = bytes.substr(0, n);
@@ -1153,27 +1324,28 @@ bool match(const char* begin, const char* end, const Limits& lim, Step& step) {
 
 namespace detail {
 
-bool parse_canonical(Context context, std::string_view bytes, const Limits& limits, Step& step) {
-    const char* begin = bytes.data();
-    const char* end = begin + bytes.size();
-    switch (context) {
-    case Context::request: return canonical::match<canonical::request>(begin, end, limits, step);
-    case Context::response: return canonical::match<canonical::response>(begin, end, limits, step);
-    case Context::chat_open:
-        return canonical::match<canonical::chat_opening>(begin, end, limits, step);
-    case Context::chat: return canonical::text_line(bytes, limits, step);
-    }
-    return false;
-}
-
-Step parse_general(Context context, std::string_view bytes, const DecodeOptions& options,
-                   bool final, Progress* progress) {
+Step parse_one(Context context, std::string_view bytes, const DecodeOptions& options, bool final,
+               Progress* progress, Matching matching) {
     const char* begin = bytes.data();
     const char* end = begin + bytes.size();
     Step step;
+    if (context == Context::chat && matching == Matching::fast &&
+        canonical::text_line(bytes, options.limits, step)) {
+        return step;
+    }
+    // A text line is bounded by MAX-LINE only (§7): a chat item that cannot be a turn of several
+    // lines is judged without MAX-MESSAGE.
+    const bool text_only = context == Context::chat && !may_be_framed_turn(bytes);
+    // The first bytes of QUIT CRLF or CHAT CRLF, not yet decided: the MAX-MESSAGE verdict waits
+    // for the byte that decides whether a turn of several lines may follow (§7).
+    const bool undecided = context == Context::chat && bytes.size() < 6 && !text_only;
+    Limits line_limits = options.limits;
+    if (text_only || (undecided && !final)) {
+        line_limits.message_size = std::numeric_limits<std::size_t>::max();
+    }
     if (!final && context == Context::chat && bytes.size() <= options.limits.line_length + 1 &&
         std::memchr(begin, '\n', bytes.size()) == nullptr &&
-        !proves_limit(options.limits, begin, begin, end)) {
+        !proves_limit(line_limits, begin, begin, end)) {
         // The first line, hence any chat item, is unfinished and within the limits: judged once
         // it is complete (a text line is a message of its own, §5.6). More bytes than a line
         // holds, without a LF, prove MAX-LINE exceeded: the parse below says so.
@@ -1181,8 +1353,14 @@ Step parse_general(Context context, std::string_view bytes, const DecodeOptions&
         step.consumed = bytes.size();
         return step;
     }
+    if (text_only && line_limits.message_size != options.limits.message_size) {
+        return parse_one(context, bytes, DecodeOptions{options.leniency, line_limits}, final,
+                         progress, matching);
+    }
     // `progress` is read before it is written, and written only when the attempt needs more.
-    Attempt a = attempt<false>(context, begin, end, options, final, progress, progress);
+    // The message is built in `step`; an attempt run again for what it examined builds its own.
+    Attempt a = attempt<false>(context, begin, end, options, final, matching, progress, progress,
+                               step.message);
     std::optional<Failure>& failure = a.failure;
 
     // A result reached by looking past the end of `bytes` may change with more bytes. Limits are
@@ -1193,11 +1371,12 @@ Step parse_general(Context context, std::string_view bytes, const DecodeOptions&
         return f && (f->code == Errc::line_too_long || f->code == Errc::message_too_large);
     };
     if (!is_limit(failure) && (failure || touched_end)) {
-        const char* seen_end =
-            touched_end
-                ? end
-                : attempt<true>(context, begin, end, options, final, progress, nullptr).seen_end;
-        if (!failure && a.framing == Framing::bare && std::holds_alternative<Quit>(a.result)) {
+        Message scratch;
+        const char* seen_end = touched_end ? end
+                                           : attempt<true>(context, begin, end, options, final,
+                                                           matching, progress, nullptr, scratch)
+                                                 .seen_end;
+        if (!failure && a.framing == Framing::bare && std::holds_alternative<Quit>(step.message)) {
             // A QUIT turn (§5.7) is QUIT itself, at most QUIT CRLF CRLF: the line ends after it
             // are dropped, not part of the message, as when they come after QUIT in a stream.
             seen_end = std::min(seen_end, begin + quit_size);
@@ -1224,7 +1403,6 @@ Step parse_general(Context context, std::string_view bytes, const DecodeOptions&
     if (!failure) {
         step.status = Status::message;
         step.consumed = std::size_t(a.stop - begin);
-        step.message = a.result;
         step.framing = a.framing;
         return step;
     }

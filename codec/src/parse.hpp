@@ -4,11 +4,19 @@
 #include "tcpchat/decode.hpp"
 #include "tcpchat/progress.hpp"
 
+#include <cstdint>
 #include <string_view>
 
 namespace tcpchat::detail {
 
-// Decodes the message at the start of `bytes` (spec §4.5) with the grammar of `context`.
+// How the bytes of a line are matched. `fast`: a line in its canonical form (spec §4.4) by
+// comparing bytes, any other with the grammar; `grammar`: every line with the grammar, for tests
+// that check the two ways of matching against each other. Both run the same value rules and
+// give the same result.
+enum class Matching : std::uint8_t { fast, grammar };
+
+// Decodes the message at the start of `bytes` (spec §4.5) with the grammar of `context`: what
+// every decoder calls.
 //
 // `final` says whether `bytes` runs to the end of the stream, or, in the chat contexts, to the end
 // of the peer's turn (a pause, §5.6). When it does not, a result that depends on bytes not yet
@@ -19,27 +27,34 @@ namespace tcpchat::detail {
 // Not final, a line is judged once it is complete (or proves a limit exceeded): valid input cut
 // anywhere costs no exception. With `progress`, a framed message's lines are checked from where
 // the last call on the same message stopped, and need_more records where that is.
-[[nodiscard]] Step parse_general(Context context, std::string_view bytes,
-                                 const DecodeOptions& options, bool final,
-                                 Progress* progress = nullptr);
+[[nodiscard]] Step parse_one(Context context, std::string_view bytes, const DecodeOptions& options,
+                             bool final, Progress* progress = nullptr,
+                             Matching matching = Matching::fast);
 
-// The canonical path (spec §4.4): true when `bytes` start with a complete canonical message that
-// meets §4.4's constraints and `limits`; `step` is then that message, exactly as parse_general()
-// decodes it in either profile. False says nothing about the bytes.
-[[nodiscard]] bool parse_canonical(Context context, std::string_view bytes, const Limits& limits,
-                                   Step& step);
-
-// What every decoder calls: the canonical path, else the general one. A message whose lines were
-// partly checked already goes on where it stopped.
-[[nodiscard]] inline Step parse_one(Context context, std::string_view bytes,
-                                    const DecodeOptions& options, bool final,
-                                    Progress* progress = nullptr) {
-    Step step;
-    const bool resumed = progress != nullptr && progress->checked != 0;
-    if (resumed || !parse_canonical(context, bytes, options.limits, step)) {
-        step = parse_general(context, bytes, options, final, progress);
+// IPv4address (RFC 3986 §3.2.2) at `p` by a few comparisons per octet, as the ordered choice of
+// dec-octet matches it: three digits when they make 100-255, else two when the first is not 0,
+// else one. Returns one past the match, or nullptr.
+[[nodiscard]] inline const char* ipv4_end(const char* p, const char* end) noexcept {
+    const auto digit = [&](const char* q) { return q != end && *q >= '0' && *q <= '9'; };
+    for (int octet = 0; octet < 4; ++octet) {
+        if (octet > 0) {
+            if (p == end || *p != '.') {
+                return nullptr;
+            }
+            ++p;
+        }
+        if (!digit(p)) {
+            return nullptr;
+        }
+        if (*p != '0' && digit(p + 1)) {
+            const bool three =
+                digit(p + 2) && (p[0] - '0') * 100 + (p[1] - '0') * 10 + (p[2] - '0') <= 255;
+            p += three ? 3 : 2;
+        } else {
+            p += 1;
+        }
     }
-    return step;
+    return p;
 }
 
 // After QUIT, the line ends some installed-base peers add (`QUIT\r\n\r\n\r\n`) are dropped under

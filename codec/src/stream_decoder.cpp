@@ -83,7 +83,7 @@ Step StreamDecoder::judge_opening(std::string_view bytes, Step step) const {
     return bytes.find('\n') == std::string_view::npos ? Step{} : step;
 }
 
-Step StreamDecoder::feed(std::string_view input) {
+Step StreamDecoder::decide(std::string_view input) {
     if (failed_) {
         return fail(*failed_, 0);
     }

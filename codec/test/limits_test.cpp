@@ -217,5 +217,64 @@ TEST(Limits, ChatPastMessageSizeSameWhateverTheSplit) {
     }
 }
 
+// Text lines are bounded by MAX-LINE only (§7): with MAX-MESSAGE below MAX-LINE + 2, a text line
+// of MAX-LINE bytes is a message, one byte more is line_too_long at line start + MAX-LINE, one-shot
+// and whatever the split, in both profiles, in a chat or as a first turn after CHAT.
+TEST(Limits, TextLinesJudgedByLineLengthOnly) {
+    Limits lim;
+    lim.line_length = 40;
+    const std::string at(lim.line_length, 'x');
+    const std::string chat = "CHAT\r\nclientID: a\r\nIP: ::1\r\nPort: 1\r\n\r\n";
+    lim.message_size = chat.size(); // 39: a line of 40 and its CRLF is more
+    struct Case {
+        Context context;
+        std::string bytes;
+        std::vector<std::string> messages;
+        std::optional<DecodeError> error;
+    };
+    const std::string text_at = "Text{\"" + at + "\"}";
+    const std::string opened = "CHAT{clientID=a IP=::1 Port=1}";
+    const Case cases[] = {
+        {Context::chat, at + "\r\n", {text_at}, {}},
+        {Context::chat,
+         "hi\r\n" + at + "\r\nok\r\n",
+         {"Text{\"hi\"}", text_at, "Text{\"ok\"}"},
+         {}},
+        {Context::chat, at + "x\r\n", {}, DecodeError{Errc::line_too_long, 40, ""}},
+        // a control byte at MAX-MESSAGE, within MAX-LINE: the byte's own error (§4.1)
+        {Context::chat, at.substr(1) + "\x01\r\n", {}, DecodeError{Errc::invalid_byte, 39, ""}},
+        {Context::chat,
+         "hi\r\n" + at + "x",
+         {"Text{\"hi\"}"},
+         DecodeError{Errc::line_too_long, 44, ""}},
+        {Context::chat_open, chat + at + "\r\n", {opened, text_at}, {}},
+        {Context::chat_open,
+         chat + at + "x\r\n",
+         {opened},
+         DecodeError{Errc::line_too_long, chat.size() + 40, ""}},
+    };
+    for (const Case& c : cases) {
+        for (const Leniency l : {Leniency::all, Leniency::none}) {
+            const DecodeOptions o{l, lim};
+            const auto expected = one_shot(c.context, c.bytes, o);
+            EXPECT_EQ(expected.messages, c.messages) << c.bytes << ": " << expected;
+            ASSERT_EQ(expected.error.has_value(), c.error.has_value())
+                << c.bytes << ": " << expected;
+            if (c.error) {
+                EXPECT_EQ(expected.error->code, c.error->code) << c.bytes;
+                EXPECT_EQ(expected.error->offset, c.error->offset) << c.bytes;
+            }
+            std::vector<std::size_t> every_byte;
+            for (std::size_t cut = 0; cut <= c.bytes.size(); ++cut) {
+                EXPECT_EQ(chunked(c.context, c.bytes, {cut}, o), expected)
+                    << c.bytes << " cut " << cut;
+                every_byte.push_back(cut);
+            }
+            EXPECT_EQ(chunked(c.context, c.bytes, every_byte, o), expected)
+                << c.bytes << " a byte at a time";
+        }
+    }
+}
+
 } // namespace
 } // namespace tcpchat

@@ -5,8 +5,8 @@
 //
 // `if_must<>` marks where the input is committed: past it a failure is an error at an exact
 // position, not a backtrack. Literals use `str<>`, which (unlike pegtl::string) fails at the first
-// differing byte even when the input ends early; together with tcpchat's input class this tells
-// "this input is wrong" from "this input is not finished yet" (spec §4.1).
+// differing byte even when the input ends early, which tells "this input is wrong" from "this
+// input is not finished yet" (spec §4.1).
 #pragma once
 
 #include <algorithm>
@@ -31,9 +31,6 @@ struct str {
         static constexpr char text[] = {Cs...};
         constexpr std::size_t length = sizeof...(Cs);
         if (in.size(0) >= length && std::memcmp(in.current(), text, length) == 0) {
-            if constexpr (requires { in.examined(length); }) {
-                in.examined(length);
-            }
             in.bump_in_this_line(length); // the common case, in one comparison
             return true;
         }
@@ -43,9 +40,6 @@ struct str {
             ++same;
         }
         if (same < available) {
-            if constexpr (requires { in.examined(same + 1); }) {
-                in.examined(same + 1); // the input's record of how far decisions looked
-            }
             return false;
         }
         if (in.size(length) < length) {
@@ -105,52 +99,8 @@ struct dec_octet : sor< seq< str< '2', '5' >, range< '0', '5' > >,
                         seq< one< '1' >, abnf::DIGIT, abnf::DIGIT >,
                         seq< range< '1', '9' >, abnf::DIGIT >,
                         abnf::DIGIT > {};
-struct dotted_quad : seq< dec_octet, one< '.' >, dec_octet, one< '.' >, dec_octet, one< '.' >, dec_octet > {};
-// clang-format on
+struct IPv4address : seq< dec_octet, one< '.' >, dec_octet, one< '.' >, dec_octet, one< '.' >, dec_octet > {};
 
-// IPv4address = dec-octet "." dec-octet "." dec-octet "." dec-octet, as the rules above. An
-// input that records how far rules look (the general decoder's) runs them as written, so that
-// what it records stays exact; any other input gets the same match from a few comparisons per
-// octet: the ordered choice of dec-octet takes three digits when they make 100-255, else two
-// when the first is not 0, else one.
-struct IPv4address {
-    using rule_t = IPv4address;
-    using subs_t = type_list<dotted_quad>;
-
-    template <apply_mode A, rewind_mode M, template <typename...> class Action,
-              template <typename...> class Control, typename ParseInput, typename... States>
-    [[nodiscard]] static bool match(ParseInput& in, States&&... st) {
-        if constexpr (requires { in.examined(1); }) {
-            return Control<dotted_quad>::template match<A, M, Action, Control>(in, st...);
-        } else {
-            const char* p = in.current();
-            const char* const end = in.end();
-            const auto digit = [&](const char* q) { return q != end && *q >= '0' && *q <= '9'; };
-            for (int octet = 0; octet < 4; ++octet) {
-                if (octet > 0) {
-                    if (p == end || *p != '.') {
-                        return false;
-                    }
-                    ++p;
-                }
-                if (!digit(p)) {
-                    return false;
-                }
-                if (*p != '0' && digit(p + 1)) {
-                    const bool three = digit(p + 2) &&
-                                       (p[0] - '0') * 100 + (p[1] - '0') * 10 + (p[2] - '0') <= 255;
-                    p += three ? 3 : 2;
-                } else {
-                    p += 1;
-                }
-            }
-            in.bump_in_this_line(std::size_t(p - in.current()));
-            return true;
-        }
-    }
-};
-
-// clang-format off
 struct h16 : rep_min_max< 1, 4, abnf::HEXDIG > {};
 struct h16_colon : seq< h16, one< ':' >, not_at< one< ':' > > > {};
 struct ls32 : sor< IPv4address, seq< h16, one< ':' >, h16 > > {};

@@ -18,6 +18,7 @@
 #include "tcpchat/decode.hpp"
 #include "tcpchat/progress.hpp"
 
+#include <algorithm>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -34,7 +35,13 @@ class StreamDecoder {
     // of the input, even when it is empty: bytes already taken may hold further messages. A
     // message's views stay valid until the next call on this decoder, and no longer than `input`
     // does. After an error, every call returns that error again and consumes nothing.
-    [[nodiscard]] Step feed(std::string_view input);
+    [[nodiscard]] Step feed(std::string_view input) {
+        if (unfinished_line(input)) {
+            pending_.append(input);
+            return Step{Status::need_more, input.size()};
+        }
+        return decide(input);
+    }
 
     // The peer closed the connection. Returns a message completed by the end of the stream
     // (call again), Status::end if nothing was pending, or Errc::truncated inside a message.
@@ -61,6 +68,17 @@ class StreamDecoder {
     void reset(Context context);
 
   private:
+    // Whether `input` only goes on with the unfinished line of the message pending_ holds,
+    // proving no limit exceeded (spec §7): then there is nothing to decide, the bytes are only
+    // kept. What most small chunks are, so it costs a scan for LF and the copy.
+    [[nodiscard]] bool unfinished_line(std::string_view input) const noexcept {
+        const std::size_t size = pending_.size() + input.size();
+        return !input.empty() && !pending_.empty() && yielded_ == 0 && !dirty_ && !quit_seen_ &&
+               !failed_ && size - line_start_ <= options_.limits.line_length &&
+               size <= options_.limits.message_size &&
+               std::find(input.begin(), input.end(), '\n') == input.end();
+    }
+    [[nodiscard]] Step decide(std::string_view input);
     Step take(std::string_view input);
     Step fail(DecodeError error, std::size_t consumed);
     void drop_line_ends_after_quit(std::string_view& input, std::size_t& skipped);
