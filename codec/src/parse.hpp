@@ -33,12 +33,16 @@ enum class Matching : std::uint8_t { fast, grammar };
 
 // IPv4address (RFC 3986 §3.2.2) at `p` by a few comparisons per octet, as the ordered choice of
 // dec-octet matches it: three digits when they make 100-255, else two when the first is not 0,
-// else one. Returns one past the match, or nullptr.
-[[nodiscard]] inline const char* ipv4_end(const char* p, const char* end) noexcept {
-    const auto digit = [&](const char* q) { return q != end && *q >= '0' && *q <= '9'; };
+// else one. Returns one past the match, or nullptr. `Bounded`: each byte is compared with `end`
+// before it is read; not needed when the 15 bytes of the longest address are there.
+template <bool Bounded>
+[[nodiscard, gnu::always_inline]] inline const char* ipv4_match(const char* p, const char* end) noexcept {
+    const auto digit = [&](const char* q) {
+        return (!Bounded || q != end) && unsigned(*q - '0') < 10U;
+    };
     for (int octet = 0; octet < 4; ++octet) {
         if (octet > 0) {
-            if (p == end || *p != '.') {
+            if ((Bounded && p == end) || *p != '.') {
                 return nullptr;
             }
             ++p;
@@ -55,6 +59,9 @@ enum class Matching : std::uint8_t { fast, grammar };
         }
     }
     return p;
+}
+[[nodiscard]] inline const char* ipv4_end(const char* p, const char* end) noexcept {
+    return end - p >= 15 ? ipv4_match<false>(p, end) : ipv4_match<true>(p, end);
 }
 
 // After QUIT, the line ends some installed-base peers add (`QUIT\r\n\r\n\r\n`) are dropped under
