@@ -1009,13 +1009,33 @@ class CanonicalLine {
 
     // `done` when the line was the empty line that ends the message.
     [[gnu::always_inline]] const char* match(bool& done) {
+        return line_ == st_.begin ? method_line() : header_line(done);
+    }
+
+    // The method line.
+    [[gnu::always_inline]] const char* method_line() {
         if (line_ == end_) {
             return nullptr; // nothing of the line yet
         }
-        if (line_ == st_.begin) {
-            return method_line();
+        switch (line_[0]) {
+        case 'R': {
+            const char* next = method("REGISTER\r\n", Method::register_);
+            return next != nullptr ? next : method("REGACK\r\n", Method::regack);
         }
-        return header_line(done);
+        case 'B': {
+            const char* next = method("BRIDGEACK\r\n", Method::bridgeack);
+            return next != nullptr ? next : method("BRIDGE\r\n", Method::bridge);
+        }
+        case 'C': return method("CHAT\r\n", Method::chat);
+        case 'Q': return method("QUIT\r\n", Method::quit);
+        case 'E': return method("ERROR\r\n", Method::error);
+        default: return nullptr;
+        }
+    }
+
+    // A header line, or the empty line (`done`).
+    [[gnu::always_inline]] const char* header_line(bool& done) {
+        return line_ == end_ ? nullptr : header_cases(done);
     }
 
   private:
@@ -1055,23 +1075,6 @@ class CanonicalLine {
         line_end(cr, cr + 2, st_);
         return cr + 2;
     }
-    [[gnu::always_inline]] const char* method_line() {
-        switch (line_[0]) {
-        case 'R': {
-            const char* next = method("REGISTER\r\n", Method::register_);
-            return next != nullptr ? next : method("REGACK\r\n", Method::regack);
-        }
-        case 'B': {
-            const char* next = method("BRIDGEACK\r\n", Method::bridgeack);
-            return next != nullptr ? next : method("BRIDGE\r\n", Method::bridge);
-        }
-        case 'C': return method("CHAT\r\n", Method::chat);
-        case 'Q': return method("QUIT\r\n", Method::quit);
-        case 'E': return method("ERROR\r\n", Method::error);
-        default: return nullptr;
-        }
-    }
-
     // A known header whose value is [value, cr), canonical up to a CRLF at `cr` (nullptr: none).
     template <Field F>
     [[gnu::always_inline]] const char* header(const char* value, const char* cr) {
@@ -1125,8 +1128,7 @@ class CanonicalLine {
         return p;
     }
 
-    // A header line, or the empty line.
-    [[gnu::always_inline]] const char* header_line(bool& done) {
+    [[gnu::always_inline]] const char* header_cases(bool& done) {
         switch (line_[0]) {
         case '\r': return blank_line(done);
         case 'c':
@@ -1191,9 +1193,16 @@ enum class Stop : std::uint8_t {
 // `line` is where matching stopped.
 Stop canonical_lines(const char*& line, const char* end, ParseState& st) noexcept {
     try {
+        if (line == st.begin) {
+            const char* next = CanonicalLine(line, end, st).method_line();
+            if (next == nullptr) {
+                return Stop::line;
+            }
+            line = next;
+        }
         for (;;) {
             bool done = false;
-            const char* next = CanonicalLine(line, end, st).match(done);
+            const char* next = CanonicalLine(line, end, st).header_line(done);
             if (next == nullptr) {
                 return Stop::line;
             }
