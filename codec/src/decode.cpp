@@ -387,11 +387,18 @@ struct action<g::extension_key> {
 [[gnu::always_inline]] inline void on_port(std::string_view digits, ParseState& st) {
     std::uint32_t value = 0;
     bool too_large = false; // above 65535, however many digits
-    for (const char c : digits) {
-        value = value * 10 + std::uint32_t(c - '0');
-        if (value > 65535) {
-            too_large = true;
-            break;
+    if (digits.size() <= 5) {
+        for (const char c : digits) {
+            value = value * 10 + std::uint32_t(c - '0');
+        }
+        too_large = value > 65535;
+    } else {
+        for (const char c : digits) {
+            value = value * 10 + std::uint32_t(c - '0');
+            if (value > 65535) {
+                too_large = true;
+                break;
+            }
         }
     }
     const bool leading_zero = digits.size() > 1 && digits[0] == '0';
@@ -1066,7 +1073,7 @@ class CanonicalLine {
         return std::size_t(end_ - line_) >= N - 1 && std::memcmp(line_, text, N - 1) == 0;
     }
     template <std::size_t N>
-    const char* method(const char (&line)[N], Method m) {
+    [[gnu::always_inline]] const char* method(const char (&line)[N], Method m) {
         if (!starts(line)) {
             return nullptr;
         }

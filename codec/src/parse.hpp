@@ -36,29 +36,28 @@ enum class Matching : std::uint8_t { fast, grammar };
 // else one. Returns one past the match, or nullptr. `Bounded`: each byte is compared with `end`
 // before it is read; not needed when the 15 bytes of the longest address are there.
 template <bool Bounded>
-[[nodiscard, gnu::always_inline]] inline const char* ipv4_match(const char* p, const char* end) noexcept {
+[[nodiscard, gnu::always_inline]] inline const char* ipv4_match(const char* p,
+                                                                const char* end) noexcept {
     const auto digit = [&](const char* q) {
         return (!Bounded || q != end) && unsigned(*q - '0') < 10U;
     };
-    for (int octet = 0; octet < 4; ++octet) {
-        if (octet > 0) {
-            if ((Bounded && p == end) || *p != '.') {
-                return nullptr;
-            }
-            ++p;
-        }
-        if (!digit(p)) {
+    // One past the dec-octet at `q`, or nullptr.
+    const auto octet = [&](const char* q) -> const char* {
+        if (!digit(q)) {
             return nullptr;
         }
-        if (*p != '0' && digit(p + 1)) {
-            const bool three =
-                digit(p + 2) && (p[0] - '0') * 100 + (p[1] - '0') * 10 + (p[2] - '0') <= 255;
-            p += three ? 3 : 2;
-        } else {
-            p += 1;
+        if (*q == '0' || !digit(q + 1)) {
+            return q + 1;
         }
-    }
-    return p;
+        const bool three =
+            digit(q + 2) && (q[0] - '0') * 100 + (q[1] - '0') * 10 + (q[2] - '0') <= 255;
+        return q + (three ? 3 : 2);
+    };
+    // The dec-octet after the '.' at `q`.
+    const auto next = [&](const char* q) -> const char* {
+        return q == nullptr || (Bounded && q == end) || *q != '.' ? nullptr : octet(q + 1);
+    };
+    return next(next(next(octet(p))));
 }
 [[nodiscard, gnu::always_inline]] inline const char* ipv4_end(const char* p, const char* end) noexcept {
     return end - p >= 15 ? ipv4_match<false>(p, end) : ipv4_match<true>(p, end);
