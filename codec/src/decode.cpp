@@ -1198,7 +1198,7 @@ enum class Stop : std::uint8_t {
 // The lines of a framed message from `line` on, in one loop while each is canonical and complete
 // (spec §4.4): the whole message's path, with no state kept between lines but `st`. On return,
 // `line` is where matching stopped.
-Stop canonical_lines(const char*& line, const char* end, ParseState& st) noexcept {
+Stop canonical_lines(const char*& line, const char* end, ParseState& st) {
     try {
         if (line == st.begin) {
             const char* next = CanonicalLine(line, end, st).method_line();
@@ -1440,6 +1440,19 @@ Step parse_one(Context context, std::string_view bytes, const DecodeOptions& opt
             step.framing = Framing::crlf;
             return step;
         }
+        const bool unfinished =
+            stop == Stop::line &&
+            (line == end || std::memchr(line, '\n', std::size_t(end - line)) == nullptr);
+        if (unfinished && !final && !proves_limit(options.limits, begin, line, end) &&
+            (line != begin || unfinished_method_line(line, end))) {
+            // An unfinished line within the limits waits for its LF, as in attempt_framed().
+            if (progress != nullptr) {
+                *progress = save(st, line);
+            }
+            step.status = Status::need_more;
+            step.consumed = bytes.size();
+            return step;
+        }
         if (stop == Stop::line && line != begin) {
             from = &resume.emplace(save(st, line));
         }
@@ -1471,8 +1484,8 @@ Step parse_one(Context context, std::string_view bytes, const DecodeOptions& opt
     // `from` is read before `progress` is written, which is written only when the attempt needs
     // more. The message is built in `step`; an attempt run again for what it examined builds its
     // own.
-    Attempt a = attempt<false>(context, begin, end, options, final, matching, from, progress,
-                               step.message);
+    Attempt a =
+        attempt<false>(context, begin, end, options, final, matching, from, progress, step.message);
     std::optional<Failure>& failure = a.failure;
 
     // A result reached by looking past the end of `bytes` may change with more bytes. Limits are

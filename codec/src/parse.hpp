@@ -59,7 +59,8 @@ template <bool Bounded>
     };
     return next(next(next(octet(p))));
 }
-[[nodiscard, gnu::always_inline]] inline const char* ipv4_end(const char* p, const char* end) noexcept {
+[[nodiscard, gnu::always_inline]] inline const char* ipv4_end(const char* p,
+                                                              const char* end) noexcept {
     return end - p >= 15 ? ipv4_match<false>(p, end) : ipv4_match<true>(p, end);
 }
 
