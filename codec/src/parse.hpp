@@ -33,28 +33,35 @@ enum class Matching : std::uint8_t { fast, grammar };
 
 // IPv4address (RFC 3986 §3.2.2) at `p` by a few comparisons per octet, as the ordered choice of
 // dec-octet matches it: three digits when they make 100-255, else two when the first is not 0,
-// else one. Returns one past the match, or nullptr.
-[[nodiscard]] inline const char* ipv4_end(const char* p, const char* end) noexcept {
-    const auto digit = [&](const char* q) { return q != end && *q >= '0' && *q <= '9'; };
-    for (int octet = 0; octet < 4; ++octet) {
-        if (octet > 0) {
-            if (p == end || *p != '.') {
-                return nullptr;
-            }
-            ++p;
-        }
-        if (!digit(p)) {
+// else one. Returns one past the match, or nullptr. `Bounded`: each byte is compared with `end`
+// before it is read; not needed when the 15 bytes of the longest address are there.
+template <bool Bounded>
+[[nodiscard, gnu::always_inline]] inline const char* ipv4_match(const char* p,
+                                                                const char* end) noexcept {
+    const auto digit = [&](const char* q) {
+        return (!Bounded || q != end) && unsigned(*q - '0') < 10U;
+    };
+    // One past the dec-octet at `q`, or nullptr.
+    const auto octet = [&](const char* q) -> const char* {
+        if (!digit(q)) {
             return nullptr;
         }
-        if (*p != '0' && digit(p + 1)) {
-            const bool three =
-                digit(p + 2) && (p[0] - '0') * 100 + (p[1] - '0') * 10 + (p[2] - '0') <= 255;
-            p += three ? 3 : 2;
-        } else {
-            p += 1;
+        if (*q == '0' || !digit(q + 1)) {
+            return q + 1;
         }
-    }
-    return p;
+        const bool three =
+            digit(q + 2) && (q[0] - '0') * 100 + (q[1] - '0') * 10 + (q[2] - '0') <= 255;
+        return q + (three ? 3 : 2);
+    };
+    // The dec-octet after the '.' at `q`.
+    const auto next = [&](const char* q) -> const char* {
+        return q == nullptr || (Bounded && q == end) || *q != '.' ? nullptr : octet(q + 1);
+    };
+    return next(next(next(octet(p))));
+}
+[[nodiscard, gnu::always_inline]] inline const char* ipv4_end(const char* p,
+                                                              const char* end) noexcept {
+    return end - p >= 15 ? ipv4_match<false>(p, end) : ipv4_match<true>(p, end);
 }
 
 // After QUIT, the line ends some installed-base peers add (`QUIT\r\n\r\n\r\n`) are dropped under

@@ -96,6 +96,19 @@ TEST(Limits, EnforcedBeforeTheLineEnds) {
     EXPECT_EQ(step.error.offset, lim.line_length);
 }
 
+// The same in a request whose lines so far are canonical, all in one chunk: the header line
+// that never ends is judged when it arrives.
+TEST(Limits, EnforcedBeforeAHeaderLineEnds) {
+    const Limits lim;
+    StreamDecoder decoder(Context::request);
+    const std::string method = "REGISTER\r\n";
+    const std::string flood = method + "clientID: " + std::string(lim.line_length, 'a');
+    const Step step = decoder.feed(flood);
+    ASSERT_EQ(step.status, Status::error);
+    EXPECT_EQ(step.error.code, Errc::line_too_long);
+    EXPECT_EQ(step.error.offset, method.size() + lim.line_length);
+}
+
 TEST(Limits, MessageSizeEnforcedBeforeTheMessageEnds) {
     Limits lim;
     lim.message_size = 100;
