@@ -85,24 +85,14 @@ Message build_value(FuzzedDataProvider& p, std::string& a, std::string& b) {
         return Contact{a, b, p.ConsumeIntegral<std::uint16_t>()};
     };
     switch (p.ConsumeIntegralInRange<int>(0, 8)) {
-    case 0:
-        return Register{contact()};
-    case 1:
-        return RegAck{contact(), p.ConsumeBool()};
-    case 2:
-        a = p.ConsumeRandomLengthString(96);
-        return Bridge{a};
-    case 3:
-        return BridgeAck{contact()};
-    case 4:
-        return BridgeAck{};
-    case 5:
-        return Chat{contact()};
-    case 6:
-        a = p.ConsumeRandomLengthString(2048);
-        return Text{a};
-    case 7:
-        return Quit{};
+    case 0: return Register{contact()};
+    case 1: return RegAck{contact(), p.ConsumeBool()};
+    case 2: a = p.ConsumeRandomLengthString(96); return Bridge{a};
+    case 3: return BridgeAck{contact()};
+    case 4: return BridgeAck{};
+    case 5: return Chat{contact()};
+    case 6: a = p.ConsumeRandomLengthString(2048); return Text{a};
+    case 7: return Quit{};
     default:
         a = p.ConsumeRandomLengthString(2048);
         return ErrorReply{p.ConsumeIntegralInRange<std::uint16_t>(0, 1100), a};
