@@ -819,14 +819,15 @@ struct control : raising<Rule> {};
 // already past MAX-LINE cannot be: that line is a line of its own, over the limit (§7). Judged on
 // the bytes up to the first one past the limit and no further, so that a stream cut anywhere and
 // a whole buffer decide the lines before it alike.
+constexpr std::size_t first_line_of_turn = 6; // "QUIT\r\n" or "CHAT\r\n"
+
 template <typename ParseInput>
 [[nodiscard]] bool second_line_fits(const ParseInput& in, const ParseState& st) {
-    constexpr std::size_t first_line = 6; // "QUIT\r\n" or "CHAT\r\n"
-    if (in.size(0) < first_line || in.current()[4] != '\r' || in.current()[5] != '\n') {
+    if (in.size(0) < first_line_of_turn || in.current()[4] != '\r' || in.current()[5] != '\n') {
         return true; // not such a turn's first line (yet): the rule itself decides
     }
     const std::size_t limit = st.options.limits.line_length;
-    const char* p = in.current() + first_line;
+    const char* p = in.current() + first_line_of_turn;
     std::size_t n = 0;
     while (p != in.end() && n <= limit) {
         const auto b = static_cast<unsigned char>(*p);
@@ -1506,14 +1507,16 @@ Step parse_one(Context context, std::string_view bytes, const DecodeOptions& opt
             // are dropped, not part of the message, as when they come after QUIT in a stream.
             seen_end = std::min(seen_end, begin + quit_size);
         }
-        // In a chat, a CRLF text line matched while the parse also met the end is QUIT or CHAT
-        // whose turn of three lines (§9.2) was tried up to the end, its text line within MAX-LINE
-        // (second_line_fits()). Only that turn would be a framed message, so MAX-MESSAGE is not
-        // judged on it: with more bytes to come the verdict waits for the byte that decides
-        // (MAX-LINE bounds the wait), at the end of the stream there is no turn (§5.7, §7; one-shot
-        // decoding sees the byte that rules the turn out).
-        const bool text_before_turn =
-            context == Context::chat && !failure && a.framing == Framing::crlf;
+        // In a chat, a line QUIT or CHAT that no turn of three lines (§9.2) followed is a text
+        // line, whether it was taken as one or refused as one (strict about an unstuffed QUIT):
+        // the turn was tried up to where it failed or the data ended, its text line within
+        // MAX-LINE (second_line_fits()). Only that turn would be a framed message, so MAX-MESSAGE
+        // is not judged on the bytes it examined: with more bytes to come the verdict waits for
+        // the byte that decides (MAX-LINE bounds the wait), at the end of the stream there is no
+        // turn (§5.7, §7). A turn that came was judged as it matched (three_line_ends()).
+        const bool text_before_turn = context == Context::chat && a.framing == Framing::crlf &&
+                                      (!failure || failure->at < begin + first_line_of_turn) &&
+                                      may_be_framed_turn(bytes.substr(0, first_line_of_turn));
         auto limit = limit_exceeded(options.limits, begin, a.line_start, seen_end);
         if (limit && !(text_before_turn && limit->code == Errc::message_too_large)) {
             failure = limit;

@@ -158,14 +158,19 @@ TEST(Limits, SameErrorWhateverTheSplit) {
 // A turn of three lines (§9.2: QUIT or CHAT, a text line, the empty line) is a framed message
 // and MAX-MESSAGE applies to it (§7), but until the byte that decides arrives its first line may
 // still be a text line of its own (§5.7): the verdict is the same whatever the split (§4.1). At
-// the limit, one past it, and ruled out past it by a line, a byte or the end of the stream.
+// the limit, one past it, and ruled out past it by a line, a byte or the end of the stream, in
+// the lenient profile and strict about an unstuffed QUIT.
 TEST(Limits, ChatTurnsAtAndPastMessageSizeWhateverTheSplit) {
     struct Case {
         std::size_t message_size;
         std::string bytes;
         std::vector<std::string> messages;
         std::optional<DecodeError> error;
+        Leniency leniency = Leniency::all;
+        std::size_t line_length = Limits{}.line_length;
     };
+    const Leniency strict_quit = Leniency::all & ~Leniency::unstuffed_quit;
+    const auto unstuffed = DecodeError{Errc::unstuffed_quit, 0, ""};
     const auto too_large = [](std::uint64_t at) {
         return DecodeError{Errc::message_too_large, at, ""};
     };
@@ -188,11 +193,17 @@ TEST(Limits, ChatTurnsAtAndPastMessageSizeWhateverTheSplit) {
          "CHAT\r\nMESSAGE:abcdef\r\nok\r\n",
          {"Text{\"CHAT\"}", "Text{\"MESSAGE:abcdef\"}", "Text{\"ok\"}"},
          {}},
+        // strict about an unstuffed QUIT: a QUIT line no turn follows is refused as a text line,
+        // once a byte rules the turn out (a control byte, the turn's text line past MAX-LINE)
+        {16, "QUIT\r\n0123456789ab\x01", {}, unstuffed, strict_quit},
+        {16, "QUIT\r\n0123456789abc", {}, unstuffed, strict_quit, 12},
+        {16, "QUIT\r\n0123456789\r\n\r\n", {}, too_large(16), strict_quit},
     };
     for (const Case& c : cases) {
         Limits lim;
         lim.message_size = c.message_size;
-        const DecodeOptions o{Leniency::all, lim};
+        lim.line_length = c.line_length;
+        const DecodeOptions o{c.leniency, lim};
         const auto expected = one_shot(Context::chat, c.bytes, o);
         EXPECT_EQ(expected.messages, c.messages) << c.bytes;
         ASSERT_EQ(expected.error.has_value(), c.error.has_value()) << c.bytes << ": " << expected;
