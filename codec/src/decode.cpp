@@ -151,19 +151,21 @@ struct ParseState {
 };
 
 // The first limit the bytes examined prove exceeded, if any (spec §7). `seen_end` is one past
-// the furthest byte the parse examined; a CR examined last may still be followed by its LF (at
-// the end of the data, or where a rule stopped at the CR) and is not counted as line content. Of
-// two limits, the earlier offset wins; on a tie, the line's.
+// the furthest byte the parse examined. A line is too long when its byte at line start + MAX-LINE
+// is line content: a CR there may still start its CRLF, and an LF or a control byte there (or
+// before it) is that byte's own error, which the parse reports (§4.1). Of two limits, the earlier
+// offset wins; on a tie, the line's.
 std::optional<Failure> limit_exceeded(const Limits& lim, const char* begin, const char* line_start,
                                       const char* seen_end) {
     std::optional<Failure> found;
-    const auto too_long = [&](const char* start, const char* content_end) {
-        if (content_end > start && std::size_t(content_end - start) > lim.line_length) {
-            found = Failure{Errc::line_too_long, start + lim.line_length,
-                            "a line of at most MAX-LINE bytes"};
-            return true;
+    const auto too_long = [&](const char* start, const char* bytes_end) {
+        if (bytes_end <= start || std::size_t(bytes_end - start) <= lim.line_length ||
+            detail::first_non_text({start, lim.line_length + 1}) <= lim.line_length) {
+            return false;
         }
-        return false;
+        found =
+            Failure{Errc::line_too_long, start + lim.line_length, "a line of at most MAX-LINE bytes"};
+        return true;
     };
     // A rule that failed or stopped at the end (a §9.2 turn of several lines) may have examined
     // whole lines past the last one counted: each is judged, left to right, then the last one.
@@ -181,11 +183,7 @@ std::optional<Failure> limit_exceeded(const Limits& lim, const char* begin, cons
         line_start = at + 1;
     }
     if (!found) {
-        const char* content_end = seen_end;
-        if (content_end > line_start && content_end[-1] == '\r') {
-            --content_end;
-        }
-        too_long(line_start, content_end);
+        too_long(line_start, seen_end);
     }
     if (std::size_t(seen_end - begin) > lim.message_size) {
         const char* where = begin + lim.message_size;
@@ -1493,10 +1491,17 @@ Step parse_one(Context context, std::string_view bytes, const DecodeOptions& opt
     // judged on every byte the parse examined (for a limit error thrown at a line's end, that was
     // done already), so that a stream cut anywhere reaches the same verdict (spec §4.1, §7).
     const bool touched_end = a.touched_end;
+    // A limit (§7) is decided at the byte of its offset, whatever comes after it. A line or the
+    // message over its limit was judged on the bytes examined when the parse threw it; a clientID
+    // or a header count, where the value or the line was matched, which a limit proved exceeded
+    // at an earlier byte still comes before (§8: the first fault reading left to right).
     const auto is_limit = [](const std::optional<Failure>& f) {
-        return f && (f->code == Errc::line_too_long || f->code == Errc::message_too_large);
+        return f && (f->code == Errc::line_too_long || f->code == Errc::message_too_large ||
+                     f->code == Errc::id_too_long || f->code == Errc::too_many_headers);
     };
-    if (!is_limit(failure) && (failure || touched_end)) {
+    const bool judged = failure && (failure->code == Errc::line_too_long ||
+                                    failure->code == Errc::message_too_large);
+    if (!judged && (failure || touched_end)) {
         Message scratch;
         const char* seen_end = touched_end ? end
                                            : attempt<true>(context, begin, end, options, final,
@@ -1518,7 +1523,8 @@ Step parse_one(Context context, std::string_view bytes, const DecodeOptions& opt
                                       (!failure || failure->at < begin + first_line_of_turn) &&
                                       may_be_framed_turn(bytes.substr(0, first_line_of_turn));
         auto limit = limit_exceeded(options.limits, begin, a.line_start, seen_end);
-        if (limit && !(text_before_turn && limit->code == Errc::message_too_large)) {
+        if (limit && !(text_before_turn && limit->code == Errc::message_too_large) &&
+            (!is_limit(failure) || limit->at < failure->at)) {
             failure = limit;
         }
     }

@@ -47,6 +47,68 @@ TEST(Limits, LineLengthInAHeaderLine) {
     EXPECT_EQ(past.error().offset, 8U + 40U);
 }
 
+// Spec §7 "Precisely" and §8: what the byte at a limit's offset is decides the error, and of
+// several faults the first one reading left to right is reported. One-shot and whatever the split.
+TEST(Limits, TheByteAtTheLimitAndTheFirstFault) {
+    struct Case {
+        const char* what;
+        Context context;
+        std::string bytes;
+        Limits limits;
+        std::optional<DecodeError> error; // none: every byte decodes
+    };
+    const auto limits = [](std::size_t line, std::size_t id, std::size_t message) {
+        Limits l;
+        l.line_length = line;
+        l.id_length = id;
+        l.message_size = message;
+        return l;
+    };
+    const Limits ten = limits(10, 64, 4096);
+    const std::string at(10, 'x');
+    const auto error = [](Errc code, std::uint64_t offset) { return DecodeError{code, offset, ""}; };
+    const std::string id26 = "BRIDGE\r\nclientID: abcdefghijklmnopqrstuvwxyz\r\n\r\n";
+    const Case cases[] = {
+        {"a text line of MAX-LINE", Context::chat, at + "\r\n", ten, {}},
+        {"content at MAX-LINE", Context::chat, at + "x\r\n", ten, error(Errc::line_too_long, 10)},
+        {"a control byte at MAX-LINE", Context::chat, at + "\x01\r\n", ten,
+         error(Errc::invalid_byte, 10)},
+        {"DEL at MAX-LINE", Context::chat, at + "\x7F\r\n", ten, error(Errc::invalid_byte, 10)},
+        {"an LF at MAX-LINE", Context::chat, at + "\n", ten, error(Errc::bare_lf, 10)},
+        {"a lone CR at MAX-LINE", Context::chat, at + "\rx", ten, error(Errc::invalid_byte, 10)},
+        {"a control byte at MAX-LINE of a later line", Context::chat, "hi\r\n" + at + "\x01", ten,
+         error(Errc::invalid_byte, 14)},
+        {"a control byte at MAX-LINE of a header line", Context::request,
+         "BRIDGE\r\nX: 1234567\x01\r\n\r\n", ten, error(Errc::invalid_byte, 18)},
+        {"an LF at MAX-LINE of a header line", Context::request, "BRIDGE\r\nX: 1234567\n", ten,
+         error(Errc::bare_lf, 18)},
+        {"a clientID past MAX-ID before its line is past MAX-LINE", Context::request, id26,
+         limits(20, 4, 4096), error(Errc::id_too_long, 22)},
+        {"a line past MAX-LINE before its clientID is past MAX-ID", Context::request, id26,
+         limits(12, 4, 4096), error(Errc::line_too_long, 20)},
+        {"a message past MAX-MESSAGE before its clientID is past MAX-ID", Context::request, id26,
+         limits(1024, 4, 20), error(Errc::message_too_large, 20)},
+        {"a clientID past MAX-ID when the stream ends inside it", Context::request,
+         "BRIDGE\r\nclientID: abcdefg", limits(1024, 4, 4096), error(Errc::id_too_long, 22)},
+    };
+    for (const Case& c : cases) {
+        const DecodeOptions o{Leniency::all, c.limits};
+        const auto expected = one_shot(c.context, c.bytes, o);
+        ASSERT_EQ(expected.error.has_value(), c.error.has_value()) << c.what << ": " << expected;
+        if (c.error) {
+            EXPECT_EQ(expected.error->code, c.error->code) << c.what;
+            EXPECT_EQ(expected.error->offset, c.error->offset) << c.what;
+        }
+        std::vector<std::size_t> every_byte;
+        for (std::size_t cut = 0; cut <= c.bytes.size(); ++cut) {
+            EXPECT_EQ(chunked(c.context, c.bytes, {cut}, o), expected) << c.what << " cut " << cut;
+            every_byte.push_back(cut);
+        }
+        EXPECT_EQ(chunked(c.context, c.bytes, every_byte, o), expected)
+            << c.what << " a byte at a time";
+    }
+}
+
 TEST(Limits, IdLengthAtAndPast) {
     const Limits lim;
     EXPECT_TRUE(decode(Context::request, bridge_with_id(lim.id_length)));
@@ -97,16 +159,28 @@ TEST(Limits, EnforcedBeforeTheLineEnds) {
 }
 
 // The same in a request whose lines so far are canonical, all in one chunk: the header line
-// that never ends is judged when it arrives.
+// that never ends is judged when it arrives. A clientID that long is past MAX-ID first, at
+// value start + MAX-ID (§8: the first fault reading left to right).
 TEST(Limits, EnforcedBeforeAHeaderLineEnds) {
     const Limits lim;
-    StreamDecoder decoder(Context::request);
     const std::string method = "REGISTER\r\n";
-    const std::string flood = method + "clientID: " + std::string(lim.line_length, 'a');
-    const Step step = decoder.feed(flood);
-    ASSERT_EQ(step.status, Status::error);
-    EXPECT_EQ(step.error.code, Errc::line_too_long);
-    EXPECT_EQ(step.error.offset, method.size() + lim.line_length);
+    struct Case {
+        std::string key;
+        Errc code;
+        std::size_t offset;
+    };
+    const Case cases[] = {
+        {"X: ", Errc::line_too_long, method.size() + lim.line_length},
+        {"clientID: ", Errc::id_too_long, method.size() + 10 + lim.id_length},
+    };
+    for (const Case& c : cases) {
+        StreamDecoder decoder(Context::request);
+        const std::string flood = method + c.key + std::string(lim.line_length, 'a');
+        const Step step = decoder.feed(flood);
+        ASSERT_EQ(step.status, Status::error) << c.key;
+        EXPECT_EQ(step.error.code, c.code) << c.key;
+        EXPECT_EQ(step.error.offset, c.offset) << c.key;
+    }
 }
 
 TEST(Limits, MessageSizeEnforcedBeforeTheMessageEnds) {
