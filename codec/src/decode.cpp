@@ -163,8 +163,8 @@ std::optional<Failure> limit_exceeded(const Limits& lim, const char* begin, cons
             detail::first_non_text({start, lim.line_length + 1}) <= lim.line_length) {
             return false;
         }
-        found =
-            Failure{Errc::line_too_long, start + lim.line_length, "a line of at most MAX-LINE bytes"};
+        found = Failure{Errc::line_too_long, start + lim.line_length,
+                        "a line of at most MAX-LINE bytes"};
         return true;
     };
     // A rule that failed or stopped at the end (a §9.2 turn of several lines) may have examined
