@@ -1494,10 +1494,13 @@ Step parse_one(Context context, std::string_view bytes, const DecodeOptions& opt
     // A limit (§7) is decided at the byte of its offset, whatever comes after it. A line or the
     // message over its limit was judged on the bytes examined when the parse threw it; a clientID
     // or a header count, where the value or the line was matched, which a limit proved exceeded
-    // at an earlier byte still comes before (§8: the first fault reading left to right).
-    const auto is_limit = [](const std::optional<Failure>& f) {
+    // at the same or an earlier byte still comes before (§8: the first fault reading left to
+    // right). A header line one too many that is a CR at the end of the bytes may still be the
+    // empty line.
+    const auto is_limit = [touched_end](const std::optional<Failure>& f) {
         return f && (f->code == Errc::line_too_long || f->code == Errc::message_too_large ||
-                     f->code == Errc::id_too_long || f->code == Errc::too_many_headers);
+                     f->code == Errc::id_too_long ||
+                     (f->code == Errc::too_many_headers && !touched_end));
     };
     const bool judged = failure && (failure->code == Errc::line_too_long ||
                                     failure->code == Errc::message_too_large);
@@ -1524,7 +1527,7 @@ Step parse_one(Context context, std::string_view bytes, const DecodeOptions& opt
                                       may_be_framed_turn(bytes.substr(0, first_line_of_turn));
         auto limit = limit_exceeded(options.limits, begin, a.line_start, seen_end);
         if (limit && !(text_before_turn && limit->code == Errc::message_too_large) &&
-            (!is_limit(failure) || limit->at < failure->at)) {
+            (!is_limit(failure) || limit->at <= failure->at)) {
             failure = limit;
         }
     }

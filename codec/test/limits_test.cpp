@@ -57,11 +57,13 @@ TEST(Limits, TheByteAtTheLimitAndTheFirstFault) {
         Limits limits;
         std::optional<DecodeError> error; // none: every byte decodes
     };
-    const auto limits = [](std::size_t line, std::size_t id, std::size_t message) {
+    const auto limits = [](std::size_t line, std::size_t id, std::size_t message,
+                           std::size_t headers = Limits{}.header_count) {
         Limits l;
         l.line_length = line;
         l.id_length = id;
         l.message_size = message;
+        l.header_count = headers;
         return l;
     };
     const Limits ten = limits(10, 64, 4096);
@@ -90,6 +92,18 @@ TEST(Limits, TheByteAtTheLimitAndTheFirstFault) {
          limits(1024, 4, 20), error(Errc::message_too_large, 20)},
         {"a clientID past MAX-ID when the stream ends inside it", Context::request,
          "BRIDGE\r\nclientID: abcdefg", limits(1024, 4, 4096), error(Errc::id_too_long, 22)},
+        // two limits at the same byte: the message's before the header count's
+        {"a header line one too many at MAX-MESSAGE", Context::request,
+         "BRIDGE\r\nclientID: user2000\r\nX: 1\r\n\r\n", limits(1024, 64, 28, 1),
+         error(Errc::message_too_large, 28)},
+        {"the empty line at MAX-MESSAGE after MAX-HEADERS header lines", Context::request,
+         "BRIDGE\r\nclientID: user2000\r\n\r\n", limits(1024, 64, 28, 1),
+         error(Errc::message_too_large, 28)},
+        {"a CR last after MAX-HEADERS header lines: maybe the empty line", Context::request,
+         "BRIDGE\r\nclientID: a\r\n\r", limits(1024, 64, 4096, 1), error(Errc::truncated, 22)},
+        {"a header line one too many before MAX-MESSAGE", Context::request,
+         "BRIDGE\r\nclientID: user2000\r\nX: 1\r\n\r\n", limits(1024, 64, 29, 1),
+         error(Errc::too_many_headers, 28)},
     };
     for (const Case& c : cases) {
         const DecodeOptions o{Leniency::all, c.limits};
