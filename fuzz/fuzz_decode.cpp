@@ -14,6 +14,7 @@
 //   more bytes may follow (spec §4.4, codec/src/parse.hpp).
 #include "check.hpp"
 #include "parse.hpp"
+#include "reference_stream.hpp"
 
 #include <string>
 
@@ -94,10 +95,10 @@ void check_wider(Context c, const Decoded& narrow, const Decoded& lenient, const
 // and at their end.
 void check_canonical_agrees(Context c, std::string_view wire, const DecodeOptions& o) {
     for (const bool final : {false, true}) {
-        const Step fast = tcpchat::detail::parse_one(c, wire, o, final);
-        const Step grammar = tcpchat::detail::parse_one(c, wire, o, final, nullptr,
-                                                        tcpchat::detail::Matching::grammar);
-        const auto show = [](const Step& s) {
+        const tcpchat::detail::Parsed fast = tcpchat::test::parsed(c, wire, o, final);
+        const tcpchat::detail::Parsed grammar =
+            tcpchat::test::parsed(c, wire, o, final, tcpchat::detail::Matching::grammar);
+        const auto show = [](const tcpchat::detail::Parsed& s) {
             std::ostringstream out;
             if (s.status == Status::message) {
                 out << s.message << " (" << s.consumed << " bytes)";

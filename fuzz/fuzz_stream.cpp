@@ -1,19 +1,21 @@
-// fuzz_stream: the incremental decoder against the one-shot one (spec §4.1: the result must not
+// fuzz_stream: the incremental decoder against the reference (spec §4.1: the result must not
 // depend on how the stream is split). The input's leading bytes give the options and a pattern of
 // chunk sizes (fuzz_input.hpp); the rest is fed to a StreamDecoder in chunks of those sizes, as
 // the loop in stream_decoder.hpp documents, then finish()ed. In every context, the messages and
-// the error (code and offset) must equal decode_stream()'s on the whole input; each message is
-// compared as it is yielded, while its views are valid.
+// the error (code and offset) must equal those of the whole input decoded one message after
+// another (codec/test/reference_stream.hpp; not decode_stream(), which is a StreamDecoder
+// itself); each message is compared as it is yielded, while its views are valid.
 //
 // The decoder's own contract is checked on the way: `consumed` never exceeds the chunk,
 // need_more means the chunk was used up, offset() is the sum of all `consumed`, an error repeats
 // and consumes nothing, and a clean end leaves the decoder idle.
 //
 // A second run calls pause() after every chunk (the peer's turn ended, spec §5.6), which decides
-// what the bytes alone cannot, so it is held to the contract rather than to decode_stream(): a
+// what the bytes alone cannot, so it is held to the contract rather than to the reference: a
 // pause consumes nothing, yields only a chat turn (text or QUIT, with no CR or LF in a text),
 // yields nothing outside the chat contexts, and an error it reports repeats.
 #include "check.hpp"
+#include "reference_stream.hpp"
 
 #include <string>
 
@@ -35,20 +37,20 @@ struct Run {
 
     void got_message(const Message& m) {
         if (next >= expected.messages.size()) {
-            fail_with("StreamDecoder yielded a message decode_stream did not",
+            fail_with("StreamDecoder yielded a message the reference did not",
                       "extra: " + to_string(m));
         }
         if (!(m == expected.messages[next])) {
-            fail_with("StreamDecoder's message differs from decode_stream's",
+            fail_with("StreamDecoder's message differs from the reference's",
                       "message " + std::to_string(next) + ": " + to_string(m) +
-                          " vs decode_stream " + to_string(expected.messages[next]));
+                          " vs the reference " + to_string(expected.messages[next]));
         }
         ++next;
     }
 
     void got_end(const std::optional<DecodeError>& error) const {
         if (next != expected.messages.size()) {
-            fail_with("StreamDecoder stopped before decode_stream's last message",
+            fail_with("StreamDecoder stopped before the reference's last message",
                       std::to_string(next) + " of " + std::to_string(expected.messages.size()));
         }
         if (error != expected.error) {
@@ -59,19 +61,19 @@ struct Run {
             } else {
                 os << "clean end";
             }
-            os << "; decode_stream: ";
+            os << "; the reference: ";
             if (expected.error) {
                 os << *expected.error;
             } else {
                 os << "clean end";
             }
-            fail_with("StreamDecoder's end differs from decode_stream's", os.str());
+            fail_with("StreamDecoder's end differs from the reference's", os.str());
         }
     }
 };
 
 void check_stream(Context c, const FuzzInput& in) {
-    const StreamResult expected = decode_stream(c, in.wire, in.options);
+    const StreamResult expected = test::reference_stream(c, in.wire, in.options);
     Run run{c, in.options, expected, 0, {}};
     StreamDecoder decoder(c, in.options);
     std::uint64_t consumed_total = 0;
@@ -88,13 +90,14 @@ void check_stream(Context c, const FuzzInput& in) {
                               std::to_string(consumed_total));
         }
         if (step.status == Status::error) {
-            check_error(step.error, in.wire.size(), c, in.options);
+            const DecodeError first = decoder.error();
+            check_error(first, in.wire.size(), c, in.options);
             const Step again = decoder.feed("x");
-            if (again.status != Status::error || !(again.error == step.error) ||
+            if (again.status != Status::error || !(decoder.error() == first) ||
                 again.consumed != 0) {
                 run.fail_with("a call after an error does not repeat it", {});
             }
-            error = step.error;
+            error = first;
         }
     };
 
@@ -109,7 +112,7 @@ void check_stream(Context c, const FuzzInput& in) {
             step_checks(step, chunk.size());
             chunk.remove_prefix(step.consumed);
             if (step.status == Status::message) {
-                run.got_message(step.message);
+                run.got_message(decoder.message());
                 continue; // bytes already taken may hold further messages
             }
             if (step.status == Status::need_more && !chunk.empty()) {
@@ -125,7 +128,7 @@ void check_stream(Context c, const FuzzInput& in) {
         const Step step = decoder.finish();
         step_checks(step, 0);
         if (step.status == Status::message) {
-            run.got_message(step.message);
+            run.got_message(decoder.message());
         } else if (step.status == Status::end) {
             if (!decoder.idle()) {
                 run.fail_with("not idle after a clean end", {});
@@ -145,9 +148,10 @@ void check_pauses(Context c, const FuzzInput& in) {
     bool failed = false;
     const auto yielded = [&](const Step& step, bool paused) {
         if (step.status == Status::error) {
-            check_error(step.error, in.wire.size(), c, in.options);
+            const DecodeError first = decoder.error();
+            check_error(first, in.wire.size(), c, in.options);
             const Step again = decoder.pause();
-            if (again.status != Status::error || !(again.error == step.error)) {
+            if (again.status != Status::error || !(decoder.error() == first)) {
                 fail_with("a pause after an error does not repeat it");
             }
             failed = true;
@@ -157,11 +161,11 @@ void check_pauses(Context c, const FuzzInput& in) {
             return false;
         }
         if (paused) {
-            const auto* text = std::get_if<Text>(&step.message);
+            const auto* text = std::get_if<Text>(&decoder.message());
             if (c != Context::chat && c != Context::chat_open) {
                 fail_with("pause() yielded outside the chat contexts");
             }
-            if (!text && !std::holds_alternative<Quit>(step.message)) {
+            if (!text && !std::holds_alternative<Quit>(decoder.message())) {
                 fail_with("pause() yielded something other than a chat turn");
             }
             if (text && text->text.find_first_of("\r\n") != std::string_view::npos) {

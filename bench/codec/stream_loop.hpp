@@ -21,10 +21,10 @@ namespace tcpchat::bench {
     for (std::size_t at = 0; at < bytes.size(); at += chunk) {
         std::string_view data = bytes.substr(at, chunk);
         for (;;) {
-            Step step = decoder.feed(data);
+            const Step step = decoder.feed(data);
             data.remove_prefix(step.consumed);
             if (step.status == Status::message) {
-                benchmark::DoNotOptimize(step.message);
+                benchmark::DoNotOptimize(decoder.message());
                 ++messages;
             } else if (step.status == Status::error) {
                 return -1;
@@ -34,7 +34,7 @@ namespace tcpchat::bench {
         }
     }
     for (;;) {
-        Step step = decoder.finish();
+        const Step step = decoder.finish();
         if (step.status == Status::message) {
             ++messages;
         } else {

@@ -193,15 +193,15 @@ void RequestWorker::on_read(Slot& s, const boost::system::error_code& ec, std::s
         while (!s.replied) {
             const Step step = s.decoder.finish();
             if (step.status == Status::message) {
-                if (!on_reply(s, step.message)) {
+                if (!on_reply(s, s.decoder.message())) {
                     break;
                 }
             } else if (step.status == Status::end) {
                 s.results.fail(ErrorKind::closed, "the server closed without a reply");
                 break;
             } else {
-                s.results.fail(ErrorKind::closed,
-                               "the server closed inside its reply: " + to_string(step.error));
+                s.results.fail(ErrorKind::closed, "the server closed inside its reply: " +
+                                                      to_string(s.decoder.error()));
                 break;
             }
         }
@@ -222,7 +222,7 @@ bool RequestWorker::consume(Slot& s, std::size_t n) {
         data.remove_prefix(step.consumed);
         switch (step.status) {
         case Status::message:
-            if (!on_reply(s, step.message)) {
+            if (!on_reply(s, s.decoder.message())) {
                 return false;
             }
             break;
@@ -230,7 +230,8 @@ bool RequestWorker::consume(Slot& s, std::size_t n) {
             if (connected_to_itself(s.socket)) {
                 s.results.fail(ErrorKind::connect, "connected to itself: is the server running?");
             } else {
-                s.results.fail(ErrorKind::bad_reply, "undecodable reply: " + to_string(step.error));
+                s.results.fail(ErrorKind::bad_reply,
+                               "undecodable reply: " + to_string(s.decoder.error()));
             }
             return false;
         default: return true;

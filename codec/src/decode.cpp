@@ -1388,7 +1388,7 @@ namespace canonical {
 // A text line (spec §4.4, §5.6) in the chat context: text bytes found a word at a time, then
 // CRLF, within MAX-LINE. A line `QUIT` or `CHAT` may begin a message of several lines (§5.7,
 // §9.2), which the general path tells apart.
-[[gnu::noinline]] bool text_line(std::string_view bytes, const Limits& lim, Step& step) {
+[[gnu::noinline]] bool text_line(std::string_view bytes, const Limits& lim, detail::Parsed& step) {
     const std::size_t n = detail::first_non_text(bytes.substr(0, lim.line_length + 1));
     if (n > lim.line_length || n + 2 > bytes.size() || bytes[n] != '\r' || bytes[n + 1] != '\n') {
         return false;
@@ -1415,10 +1415,10 @@ namespace canonical {
 namespace detail {
 
 Step parse_one(Context context, std::string_view bytes, const DecodeOptions& options, bool final,
-               Progress* progress, Matching matching) {
+               Parsed& step, Progress* progress, Matching matching) {
     const char* begin = bytes.data();
     const char* end = begin + bytes.size();
-    Step step;
+    step.consumed = 0;
     if (context == Context::chat && matching == Matching::fast &&
         canonical::text_line(bytes, options.limits, step)) {
         return step;
@@ -1477,7 +1477,7 @@ Step parse_one(Context context, std::string_view bytes, const DecodeOptions& opt
         return step;
     }
     if (text_only && line_limits.message_size != options.limits.message_size) {
-        return parse_one(context, bytes, DecodeOptions{options.leniency, line_limits}, final,
+        return parse_one(context, bytes, DecodeOptions{options.leniency, line_limits}, final, step,
                          progress, matching);
     }
     // `from` is read before `progress` is written, which is written only when the attempt needs
@@ -1558,41 +1558,15 @@ Decoded decode(Context context, std::string_view bytes, const DecodeOptions& opt
     if (bytes.empty()) {
         return DecodeError{Errc::truncated, 0, "a message"};
     }
-    Step step = detail::parse_one(context, bytes, options, true);
+    detail::Parsed parsed;
+    const Step step = detail::parse_one(context, bytes, options, true, parsed);
     if (step.status == Status::error) {
-        return step.error;
+        return parsed.error;
     }
     if (step.consumed != bytes.size()) {
         return DecodeError{Errc::trailing_data, step.consumed, "the end of the message"};
     }
-    return step.message;
-}
-
-StreamResult decode_stream(Context context, std::string_view bytes, const DecodeOptions& options) {
-    StreamResult result;
-    std::size_t offset = 0;
-    bool quit = false;
-    while (offset < bytes.size()) {
-        if (quit) {
-            offset += detail::line_ends_after_quit(bytes.substr(offset), options);
-            if (offset == bytes.size()) {
-                break;
-            }
-            result.error = DecodeError{Errc::data_after_quit, offset, "nothing after QUIT"};
-            break;
-        }
-        Step step = detail::parse_one(context, bytes.substr(offset), options, true);
-        if (step.status == Status::error) {
-            step.error.offset += offset;
-            result.error = step.error;
-            break;
-        }
-        offset += step.consumed;
-        context = detail::next_context(context, step.message);
-        quit = std::holds_alternative<Quit>(step.message);
-        result.messages.push_back(step.message);
-    }
-    return result;
+    return parsed.message;
 }
 
 } // namespace tcpchat

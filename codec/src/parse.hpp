@@ -2,6 +2,7 @@
 #pragma once
 
 #include "tcpchat/decode.hpp"
+#include "tcpchat/parsed.hpp"
 #include "tcpchat/progress.hpp"
 
 #include <cstdint>
@@ -27,8 +28,11 @@ enum class Matching : std::uint8_t { fast, grammar };
 // Not final, a line is judged once it is complete (or proves a limit exceeded): valid input cut
 // anywhere costs no exception. With `progress`, a framed message's lines are checked from where
 // the last call on the same message stopped, and need_more records where that is.
+//
+// The message, its framing or the error are written to `out`, whose head is what is returned;
+// the rest of `out` is left as it was, or is scratch.
 [[nodiscard]] Step parse_one(Context context, std::string_view bytes, const DecodeOptions& options,
-                             bool final, Progress* progress = nullptr,
+                             bool final, Parsed& out, Progress* progress = nullptr,
                              Matching matching = Matching::fast);
 
 // IPv4address (RFC 3986 §3.2.2) at `p` by a few comparisons per octet, as the ordered choice of

@@ -8,6 +8,8 @@
 #include "parse.hpp"
 
 #include <algorithm>
+#include <functional>
+#include <type_traits>
 
 namespace tcpchat {
 
@@ -23,7 +25,7 @@ void StreamDecoder::reset(Context context) {
     offset_ = 0;
     quit_seen_ = false;
     progress_ = {};
-    failed_.reset();
+    failed_ = false;
 }
 
 void StreamDecoder::drop_yielded() {
@@ -37,20 +39,23 @@ void StreamDecoder::drop_yielded() {
     dirty_ = !pending_.empty();
 }
 
-Step StreamDecoder::fail(DecodeError error, std::size_t consumed) {
-    failed_ = error;
-    Step step;
-    step.status = Status::error;
-    step.consumed = consumed;
-    step.error = error;
-    return step;
+Step StreamDecoder::fail(const DecodeError& error, std::size_t consumed) {
+    failed_ = true;
+    parsed_.error = error;
+    return Step{Status::error, consumed};
 }
 
-void StreamDecoder::yield(Step& step, std::size_t consumed) {
+// Bytes of a further message after QUIT (spec §5.7): the stream cannot go on.
+Step StreamDecoder::data_after_quit(std::size_t consumed) {
+    return fail({Errc::data_after_quit, offset_, "nothing after QUIT"}, consumed);
+}
+
+// parse_one() just decoded a message into parsed_; `consumed` bytes of this call's input made it.
+Step StreamDecoder::yield(std::size_t consumed) {
     progress_.checked = 0;
-    context_ = detail::next_context(context_, step.message);
-    quit_seen_ = std::holds_alternative<Quit>(step.message);
-    step.consumed = consumed;
+    context_ = detail::next_context(context_, parsed_.message);
+    quit_seen_ = std::holds_alternative<Quit>(parsed_.message);
+    return Step{Status::message, consumed};
 }
 
 void StreamDecoder::drop_line_ends_after_quit(std::string_view& input, std::size_t& skipped) {
@@ -69,23 +74,25 @@ void StreamDecoder::drop_line_ends_after_quit(std::string_view& input, std::size
 // §9.2 no_handshake: first bytes of a connection that are not CHAT may still be a whole
 // unterminated turn, which only a pause can tell (need_more); a line end decides, and so does a
 // limit, judged on the bytes as a whole turn, as the end of the stream would (§7).
-Step StreamDecoder::judge_opening(std::string_view bytes, Step step) const {
+Step StreamDecoder::judge_opening(std::string_view bytes, Step step) {
     if (context_ != Context::chat_open || !allows(options_.leniency, Leniency::no_handshake)) {
         return step;
     }
-    Step whole = detail::parse_one(context_, bytes, options_, true);
+    detail::Parsed whole; // parsed_ keeps the error of `step`
+    const Step verdict = detail::parse_one(context_, bytes, options_, true, whole);
     const bool limit =
-        whole.status == Status::error &&
+        verdict.status == Status::error &&
         (whole.error.code == Errc::line_too_long || whole.error.code == Errc::message_too_large);
     if (limit) {
-        return whole;
+        parsed_.error = whole.error;
+        return verdict;
     }
     return bytes.find('\n') == std::string_view::npos ? Step{} : step;
 }
 
 Step StreamDecoder::decide(std::string_view input) {
     if (failed_) {
-        return fail(*failed_, 0);
+        return Step{Status::error, 0};
     }
     drop_yielded();
     std::size_t skipped = 0;
@@ -127,24 +134,19 @@ Step StreamDecoder::take(std::string_view input) {
             return Step{};
         }
         if (quit_seen_) {
-            return fail({Errc::data_after_quit, offset_, "nothing after QUIT"}, 0);
+            return data_after_quit(0);
         }
         progress_.checked = 0;
-        Step step = detail::parse_one(context_, input, options_, false, &progress_);
+        Step step = detail::parse_one(context_, input, options_, false, parsed_, &progress_);
         switch (step.status) {
-        case Status::message: {
-            const std::size_t used = step.consumed;
-            offset_ += used;
-            yield(step, used);
-            return step;
-        }
+        case Status::message: offset_ += step.consumed; return yield(step.consumed);
         case Status::error:
             step = judge_opening(input, step);
             if (step.status != Status::error) {
                 break;
             }
-            step.error.offset += offset_;
-            return fail(step.error, 0);
+            parsed_.error.offset += offset_;
+            return fail(parsed_.error, 0);
         default: break;
         }
         pending_.assign(input);
@@ -182,28 +184,27 @@ Step StreamDecoder::take(std::string_view input) {
             continue;
         }
         if (quit_seen_) {
-            return fail({Errc::data_after_quit, offset_, "nothing after QUIT"}, consumed);
+            return data_after_quit(consumed);
         }
         dirty_ = false;
-        Step step = detail::parse_one(context_, pending_, options_, false, &progress_);
+        Step step = detail::parse_one(context_, pending_, options_, false, parsed_, &progress_);
         if (step.status == Status::message) {
             yielded_ = step.consumed;
-            yield(step, consumed);
-            return step;
+            return yield(consumed);
         }
         if (step.status == Status::error) {
             step = judge_opening(pending_, step);
         }
         if (step.status == Status::error) {
-            step.error.offset += offset_;
-            return fail(step.error, consumed);
+            parsed_.error.offset += offset_;
+            return fail(parsed_.error, consumed);
         }
     }
 }
 
 Step StreamDecoder::pause() {
     if (failed_) {
-        return fail(*failed_, 0);
+        return Step{Status::error, 0};
     }
     drop_yielded();
     const bool chatting = context_ == Context::chat || context_ == Context::chat_open;
@@ -212,22 +213,21 @@ Step StreamDecoder::pause() {
     }
     // The bytes so far are the whole turn (§5.6): decided as at the end of the stream, except
     // that a turn cut short may still be completed by more bytes.
-    Step step = detail::parse_one(context_, pending_, options_, true);
+    const Step step = detail::parse_one(context_, pending_, options_, true, parsed_);
     if (step.status == Status::message) {
         yielded_ = step.consumed;
-        yield(step, 0);
-        return step;
+        return yield(0);
     }
-    if (step.status == Status::error && step.error.code != Errc::truncated) {
-        step.error.offset += offset_;
-        return fail(step.error, 0);
+    if (step.status == Status::error && parsed_.error.code != Errc::truncated) {
+        parsed_.error.offset += offset_;
+        return fail(parsed_.error, 0);
     }
     return Step{};
 }
 
 Step StreamDecoder::finish() {
     if (failed_) {
-        return fail(*failed_, 0);
+        return Step{Status::error, 0};
     }
     drop_yielded();
     if (quit_seen_) {
@@ -239,16 +239,82 @@ Step StreamDecoder::finish() {
         return Step{Status::end, 0};
     }
     if (quit_seen_) {
-        return fail({Errc::data_after_quit, offset_, "nothing after QUIT"}, 0);
+        return data_after_quit(0);
     }
-    Step step = detail::parse_one(context_, pending_, options_, true);
+    const Step step = detail::parse_one(context_, pending_, options_, true, parsed_);
     if (step.status == Status::message) {
         yielded_ = step.consumed;
-        yield(step, 0);
-        return step;
+        return yield(0);
     }
-    step.error.offset += offset_;
-    return fail(step.error, 0);
+    parsed_.error.offset += offset_;
+    return fail(parsed_.error, 0);
+}
+
+namespace {
+
+// Moves the views of `m` that point into `from` to the same offsets of `to`.
+void move_views(Message& m, std::string_view from, const char* to) {
+    const auto move = [&](std::string_view& v) {
+        const std::less<const char*> before;
+        if (!before(v.data(), from.data()) && before(v.data(), from.data() + from.size())) {
+            v = {to + (v.data() - from.data()), v.size()};
+        }
+    };
+    const auto contact = [&](Contact& c) {
+        move(c.id);
+        move(c.host);
+    };
+    std::visit(
+        [&](auto& v) {
+            using T = std::decay_t<decltype(v)>;
+            if constexpr (std::is_same_v<T, Register> || std::is_same_v<T, RegAck> ||
+                          std::is_same_v<T, Chat>) {
+                contact(v.self);
+            } else if constexpr (std::is_same_v<T, BridgeAck>) {
+                if (v.peer) {
+                    contact(*v.peer);
+                }
+            } else if constexpr (std::is_same_v<T, Bridge>) {
+                move(v.id);
+            } else if constexpr (std::is_same_v<T, Text>) {
+                move(v.text);
+            } else if constexpr (std::is_same_v<T, ErrorReply>) {
+                move(v.reason);
+            }
+        },
+        m);
+}
+
+} // namespace
+
+StreamResult decode_stream(Context context, std::string_view bytes, const DecodeOptions& options) {
+    StreamDecoder decoder(context, options);
+    StreamResult result;
+    // A message completed by the end of the stream was decoded in the decoder's buffer, which
+    // holds the input's bytes from offset_ on.
+    const auto keep = [&] {
+        Message& m = result.messages.emplace_back(decoder.message());
+        move_views(m, decoder.pending_, bytes.data() + decoder.offset_);
+    };
+    Step step;
+    for (std::string_view data = bytes;;) {
+        step = decoder.feed(data);
+        data.remove_prefix(step.consumed);
+        if (step.status != Status::message) {
+            break;
+        }
+        keep();
+    }
+    while (step.status == Status::need_more || step.status == Status::message) {
+        step = decoder.finish();
+        if (step.status == Status::message) {
+            keep();
+        }
+    }
+    if (step.status == Status::error) {
+        result.error = decoder.error();
+    }
+    return result;
 }
 
 } // namespace tcpchat

@@ -4,6 +4,7 @@
 // offset, in both profiles and under tight limits. Also: its IPv4address match equals RFC 3986's
 // ordered choice, which the grammar runs as written.
 #include "parse.hpp"
+#include "reference_stream.hpp"
 #include "tcpchat/encode.hpp"
 #include "tcpchat/grammar.hpp"
 #include "test_support.hpp"
@@ -79,9 +80,9 @@ std::vector<Case> canonical_cases() {
 // what the canonical match makes of it.
 void expect_same_as_grammar(const Case& c, const DecodeOptions& o) {
     for (const bool final : {false, true}) {
-        const Step fast = detail::parse_one(c.context, c.bytes, o, final);
-        const Step grammar =
-            detail::parse_one(c.context, c.bytes, o, final, nullptr, detail::Matching::grammar);
+        const detail::Parsed fast = test::parsed(c.context, c.bytes, o, final);
+        const detail::Parsed grammar =
+            test::parsed(c.context, c.bytes, o, final, detail::Matching::grammar);
         ASSERT_EQ(fast.status, grammar.status) << c.bytes << " final=" << final;
         EXPECT_EQ(fast.consumed, grammar.consumed) << c.bytes;
         if (fast.status == Status::message) {
@@ -96,13 +97,13 @@ void expect_same_as_grammar(const Case& c, const DecodeOptions& o) {
 TEST(CanonicalPath, DecodesEveryCanonicalMessageAsTheGrammarDoes) {
     for (const Case& c : canonical_cases()) {
         for (const DecodeOptions& o : {lenient_profile, strict_profile}) {
-            const Step fast = detail::parse_one(c.context, c.bytes, o, false);
+            const detail::Parsed fast = test::parsed(c.context, c.bytes, o, false);
             ASSERT_EQ(fast.status, Status::message) << c.bytes << ": " << fast.error;
             EXPECT_EQ(fast.consumed, c.bytes.size()) << c.bytes;
             expect_same_as_grammar(c, o);
             // What follows the message is left for the next one.
             Case more{c.context, c.bytes + c.bytes};
-            const Step first = detail::parse_one(more.context, more.bytes, o, false);
+            const Step first = test::parsed(more.context, more.bytes, o, false);
             ASSERT_EQ(first.status, Status::message);
             EXPECT_EQ(first.consumed, c.bytes.size());
             expect_same_as_grammar(more, o);
@@ -118,7 +119,7 @@ TEST(CanonicalPath, AgreesWithTheGrammarOnEveryUnfinishedMessage) {
             const std::vector<char> exact(cut.bytes.begin(), cut.bytes.end());
             const std::string_view bytes =
                 n == 0 ? std::string_view(cut.bytes) : std::string_view(exact.data(), n);
-            const Step step = detail::parse_one(cut.context, bytes, lenient_profile, false);
+            const Step step = test::parsed(cut.context, bytes, lenient_profile, false);
             EXPECT_EQ(step.status, Status::need_more) << cut.bytes;
             expect_same_as_grammar(cut, lenient_profile);
         }
@@ -265,7 +266,7 @@ TEST(CanonicalPath, AgreesWithTheGrammarOnNearbyInputs) {
         for (const std::string& v : variants) {
             for (const DecodeOptions& o :
                  {lenient_profile, strict_profile, DecodeOptions{Leniency::all, tight}}) {
-                if (detail::parse_one(c.context, v, o, false).status == Status::message) {
+                if (test::parsed(c.context, v, o, false).status == Status::message) {
                     ++decoded;
                 }
                 expect_same_as_grammar({c.context, v}, o);

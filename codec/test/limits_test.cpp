@@ -168,8 +168,8 @@ TEST(Limits, EnforcedBeforeTheLineEnds) {
     EXPECT_EQ(step.status, Status::need_more);
     step = decoder.feed("x");
     ASSERT_EQ(step.status, Status::error);
-    EXPECT_EQ(step.error.code, Errc::line_too_long);
-    EXPECT_EQ(step.error.offset, lim.line_length);
+    EXPECT_EQ(decoder.error().code, Errc::line_too_long);
+    EXPECT_EQ(decoder.error().offset, lim.line_length);
 }
 
 // The same in a request whose lines so far are canonical, all in one chunk: the header line
@@ -192,8 +192,8 @@ TEST(Limits, EnforcedBeforeAHeaderLineEnds) {
         const std::string flood = method + c.key + std::string(lim.line_length, 'a');
         const Step step = decoder.feed(flood);
         ASSERT_EQ(step.status, Status::error) << c.key;
-        EXPECT_EQ(step.error.code, c.code) << c.key;
-        EXPECT_EQ(step.error.offset, c.offset) << c.key;
+        EXPECT_EQ(decoder.error().code, c.code) << c.key;
+        EXPECT_EQ(decoder.error().offset, c.offset) << c.key;
     }
 }
 
@@ -215,8 +215,8 @@ TEST(Limits, MessageSizeEnforcedBeforeTheMessageEnds) {
         }
     }
     ASSERT_EQ(step.status, Status::error);
-    EXPECT_EQ(step.error.code, Errc::message_too_large);
-    EXPECT_EQ(step.error.offset, lim.message_size);
+    EXPECT_EQ(decoder.error().code, Errc::message_too_large);
+    EXPECT_EQ(decoder.error().offset, lim.message_size);
     EXPECT_LE(fed, lim.message_size + 1); // it stopped reading at the limit
 }
 

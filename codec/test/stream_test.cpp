@@ -153,7 +153,7 @@ TEST(StreamDecoder, CoalescedMessagesInOneChunk) {
             EXPECT_EQ(step.status, Status::need_more);
             break;
         }
-        EXPECT_EQ(std::get<Bridge>(step.message).id, "user" + std::to_string(n));
+        EXPECT_EQ(std::get<Bridge>(decoder.message()).id, "user" + std::to_string(n));
         ++n;
     }
     EXPECT_EQ(n, 1000);
@@ -175,14 +175,14 @@ TEST(StreamDecoder, ContextMovesFromChatOpenToChat) {
     EXPECT_EQ(step.status, Status::need_more);
     step = decoder.pause();
     ASSERT_EQ(step.status, Status::message);
-    EXPECT_EQ(std::get<Text>(step.message).text, "CHAT");
+    EXPECT_EQ(std::get<Text>(decoder.message()).text, "CHAT");
 }
 
 TEST(StreamDecoder, ErrorIsSticky) {
     StreamDecoder decoder(Context::request);
     Step step = decoder.feed("NOPE\r\n");
     ASSERT_EQ(step.status, Status::error);
-    EXPECT_EQ(step.error.code, Errc::unknown_method);
+    EXPECT_EQ(decoder.error().code, Errc::unknown_method);
     step = decoder.feed("BRIDGE\r\nclientID: a\r\n\r\n");
     EXPECT_EQ(step.status, Status::error);
     EXPECT_EQ(step.consumed, 0U);
@@ -196,7 +196,7 @@ TEST(StreamDecoder, WaitsForTheByteThatTellsQuitFromText) {
     EXPECT_EQ(decoder.feed("QUIT\r\n").status, Status::need_more);
     const Step step = decoder.feed("\r\n");
     ASSERT_EQ(step.status, Status::message);
-    EXPECT_TRUE(std::holds_alternative<Quit>(step.message));
+    EXPECT_TRUE(std::holds_alternative<Quit>(decoder.message()));
 }
 
 // The text line after a text `QUIT` comes out with the chunk that completes it: the decoder
@@ -209,10 +209,10 @@ TEST(StreamDecoder, LineAfterQuitTextComesOutWithItsChunk) {
     Step step = decoder.feed(data);
     data.remove_prefix(step.consumed);
     ASSERT_EQ(step.status, Status::message);
-    EXPECT_EQ(std::get<Text>(step.message).text, "QUIT");
+    EXPECT_EQ(std::get<Text>(decoder.message()).text, "QUIT");
     step = decoder.feed(data);
     ASSERT_EQ(step.status, Status::message);
-    EXPECT_EQ(std::get<Text>(step.message).text, "hello");
+    EXPECT_EQ(std::get<Text>(decoder.message()).text, "hello");
     EXPECT_TRUE(decoder.idle());
 }
 
@@ -220,7 +220,7 @@ TEST(StreamDecoder, ShortLineIsYieldedAtOnce) {
     StreamDecoder decoder(Context::chat);
     const Step step = decoder.feed("ok\r\n");
     ASSERT_EQ(step.status, Status::message);
-    EXPECT_EQ(std::get<Text>(step.message).text, "ok");
+    EXPECT_EQ(std::get<Text>(decoder.message()).text, "ok");
 }
 
 } // namespace

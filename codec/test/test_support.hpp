@@ -2,6 +2,7 @@
 // into given chunks.
 #pragma once
 
+#include "reference_stream.hpp"
 #include "tcpchat/codec.hpp"
 
 #include <algorithm>
@@ -45,8 +46,9 @@ struct Outcome {
     friend bool operator==(const Outcome&, const Outcome&) = default;
 };
 
+// What the reference (reference_stream.hpp) makes of the whole stream.
 inline Outcome one_shot(Context c, std::string_view bytes, const DecodeOptions& o = {}) {
-    StreamResult r = decode_stream(c, bytes, o);
+    StreamResult r = reference_stream(c, bytes, o);
     Outcome out;
     for (const Message& m : r.messages) {
         out.messages.push_back(to_string(m));
@@ -66,11 +68,11 @@ inline Outcome chunked(Context c, std::string_view bytes, const std::vector<std:
             const Step step = last ? decoder.finish() : decoder.feed(chunk);
             chunk.remove_prefix(step.consumed);
             if (step.status == Status::message) {
-                out.messages.push_back(to_string(step.message)); // views die at the next call
+                out.messages.push_back(to_string(decoder.message())); // views die at the next call
                 continue;
             }
             if (step.status == Status::error) {
-                out.error = step.error;
+                out.error = decoder.error();
                 return false;
             }
             return true;
@@ -114,9 +116,9 @@ inline std::vector<Outcome> fed(Context c, std::string_view bytes,
             const Step step = decoder.feed(chunk);
             chunk.remove_prefix(step.consumed);
             if (step.status == Status::message) {
-                out.messages.push_back(to_string(step.message));
+                out.messages.push_back(to_string(decoder.message()));
             } else if (step.status == Status::error) {
-                out.error = step.error;
+                out.error = decoder.error();
             } else {
                 break;
             }

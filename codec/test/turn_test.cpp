@@ -118,12 +118,13 @@ const TurnCase turn_cases[] = {
 };
 // clang-format on
 
-std::string print(const Step& step) {
+// What `step` of `decoder` yielded.
+std::string print(const StreamDecoder& decoder, const Step& step) {
     if (step.status == Status::error) {
-        return "error:" + std::string(errc_name(step.error.code)) + "@" +
-               std::to_string(step.error.offset);
+        return "error:" + std::string(errc_name(decoder.error().code)) + "@" +
+               std::to_string(decoder.error().offset);
     }
-    return to_string(step.message);
+    return to_string(decoder.message());
 }
 
 // Feeds `bytes` in pieces ending at `cuts` and then at the end; collects every message, stops at
@@ -140,11 +141,11 @@ void feed(StreamDecoder& decoder, std::string_view bytes, const std::vector<std:
             const Step step = decoder.feed(data);
             data.remove_prefix(step.consumed);
             if (step.status == Status::message) {
-                out.push_back(print(step));
+                out.push_back(print(decoder, step));
                 continue;
             }
             if (step.status == Status::error) {
-                out.push_back(print(step));
+                out.push_back(print(decoder, step));
                 return;
             }
             break;
@@ -156,11 +157,11 @@ void drain(StreamDecoder& decoder, bool closing, std::vector<std::string>& out) 
     for (;;) {
         const Step step = closing ? decoder.finish() : decoder.pause();
         if (step.status == Status::message) {
-            out.push_back(print(step));
+            out.push_back(print(decoder, step));
             continue;
         }
         if (step.status == Status::error) {
-            out.push_back(print(step));
+            out.push_back(print(decoder, step));
         } else if (step.status == Status::end) {
             out.emplace_back("end");
         }
@@ -277,7 +278,7 @@ TEST(Turns, FramingOfEachTurn) {
             step = decoder.pause();
         }
         ASSERT_EQ(step.status, Status::message) << c.bytes;
-        EXPECT_EQ(step.framing, c.framing) << c.bytes;
+        EXPECT_EQ(decoder.framing(), c.framing) << c.bytes;
     }
 }
 
@@ -289,14 +290,14 @@ TEST(Turns, UnterminatedTurnJustUnderAndOverMaxLine) {
     EXPECT_EQ(under.feed(at_limit).status, Status::need_more);
     const Step whole = under.pause();
     ASSERT_EQ(whole.status, Status::message);
-    EXPECT_EQ(std::get<Text>(whole.message).text.size(), limits.line_length);
+    EXPECT_EQ(std::get<Text>(under.message()).text.size(), limits.line_length);
 
     StreamDecoder over(Context::chat);
     EXPECT_EQ(over.feed(at_limit).status, Status::need_more);
     const Step step = over.feed("x");
     ASSERT_EQ(step.status, Status::error);
-    EXPECT_EQ(step.error.code, Errc::line_too_long);
-    EXPECT_EQ(step.error.offset, limits.line_length);
+    EXPECT_EQ(over.error().code, Errc::line_too_long);
+    EXPECT_EQ(over.error().offset, limits.line_length);
 
     // A first turn without CHAT is held to MAX-LINE too, with the error the end of the stream
     // would give (one-shot and incremental decoders agree, §4.1).
@@ -304,8 +305,8 @@ TEST(Turns, UnterminatedTurnJustUnderAndOverMaxLine) {
     EXPECT_EQ(opening.feed(at_limit).status, Status::need_more);
     const Step too_long = opening.feed("x");
     ASSERT_EQ(too_long.status, Status::error);
-    EXPECT_EQ(too_long.error.code, Errc::line_too_long);
-    EXPECT_EQ(too_long.error.offset, limits.line_length);
+    EXPECT_EQ(opening.error().code, Errc::line_too_long);
+    EXPECT_EQ(opening.error().offset, limits.line_length);
     const StreamResult one_shot = decode_stream(Context::chat_open, at_limit + "xyz");
     ASSERT_TRUE(one_shot.error);
     EXPECT_EQ(one_shot.error->code, Errc::line_too_long);
@@ -387,8 +388,8 @@ TEST(Turns, OpeningLineEndAndLimitAgreeEverywhere) {
                 step = decoder.finish();
             }
             ASSERT_EQ(step.status, Status::error) << "chunk " << chunk;
-            EXPECT_EQ(step.error.code, c.code) << "chunk " << chunk;
-            EXPECT_EQ(step.error.offset, c.offset) << "chunk " << chunk;
+            EXPECT_EQ(decoder.error().code, c.code) << "chunk " << chunk;
+            EXPECT_EQ(decoder.error().offset, c.offset) << "chunk " << chunk;
         }
     }
 }

@@ -50,9 +50,9 @@ bool BlockMatch::decode(const Link& link) {
         data.remove_prefix(st.consumed);
         consumed_ += st.consumed;
         if (st.status == Status::message) {
-            actual_.push_back(describe(st.message));
+            actual_.push_back(describe(d.message()));
         } else if (st.status == Status::error) {
-            error_ = st.error;
+            error_ = d.error();
             return true;
         } else {
             break;
@@ -61,9 +61,9 @@ bool BlockMatch::decode(const Link& link) {
     if (link.eof && actual_.size() < expected_.size() && !error_) {
         const Step st = d.finish();
         if (st.status == Status::message) {
-            actual_.push_back(describe(st.message));
+            actual_.push_back(describe(d.message()));
         } else if (st.status == Status::error) {
-            error_ = st.error;
+            error_ = d.error();
         }
         return true;
     }

@@ -86,16 +86,16 @@ Decoded decode_all(Context context, std::string_view bytes, const DecodeOptions&
     std::uint64_t begin = 0;
     auto take = [&](const Step& step) {
         if (step.status == Status::message) {
-            out.messages.push_back(describe(step.message));
+            out.messages.push_back(describe(decoder.message()));
             out.spans.emplace_back(begin, decoder.message_end());
             std::string bytes;
-            if (const std::error_code ec = encode(step.message, bytes)) {
+            if (const std::error_code ec = encode(decoder.message(), bytes)) {
                 bytes = "(the encoder refuses the value: " + ec.message() + ")";
             }
             out.encoded.push_back(std::move(bytes));
             begin = decoder.message_end();
         } else if (step.status == Status::error) {
-            out.error = step.error;
+            out.error = decoder.error();
         }
     };
     for (std::size_t at = 0; at < bytes.size() && !out.error;) {

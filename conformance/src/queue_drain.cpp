@@ -33,7 +33,7 @@ void drain_queue(const LiveOptions& options) {
             const Step st =
                 n > 0 ? decoder.feed(std::string_view(buf, std::size_t(n))) : decoder.finish();
             if (st.status == Status::message) {
-                return describe(st.message);
+                return describe(decoder.message());
             }
             if (n <= 0 || st.status != Status::need_more) {
                 break;

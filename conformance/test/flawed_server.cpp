@@ -148,12 +148,12 @@ void FlawedServer::serve() {
                 Step step = decoder.feed(data);
                 data.remove_prefix(step.consumed);
                 if (step.status == Status::error) {
-                    reply = error_reply(code_for(step.error.code),
-                                        std::string(errc_name(step.error.code)));
+                    reply = error_reply(code_for(decoder.error().code),
+                                        std::string(errc_name(decoder.error().code)));
                     answered = bad = true;
                 } else if (step.status == Status::message) {
                     answered = true;
-                    if (const auto* r = std::get_if<Register>(&step.message)) {
+                    if (const auto* r = std::get_if<Register>(&decoder.message())) {
                         const std::string id(r->self.id);
                         auto it = registry.find(id);
                         if (it != registry.end() && it->second.contact != ContactRecord(r->self) &&
@@ -168,7 +168,7 @@ void FlawedServer::serve() {
                             registry[id] = Entry{ContactRecord(r->self), source};
                             reply = to_wire(RegAck{r->self, false});
                         }
-                    } else if (const auto* b = std::get_if<Bridge>(&step.message)) {
+                    } else if (const auto* b = std::get_if<Bridge>(&decoder.message())) {
                         const std::string id(b->id);
                         if (!registry.contains(id)) {
                             reply = error_reply(404, "clientID " + id + " is not registered");

@@ -177,20 +177,21 @@ void PeerLink::handle(const Step& step) {
     if (step.status == Status::error) {
         // Malformed input: report it, send QUIT, close (spec §10.5). Once we are leaving,
         // whatever the peer sends is dropped.
-        leave({ChatEnd::broken, step.error.error_code(),
-               who() + " sent malformed data: " + to_string(step.error)});
+        leave({ChatEnd::broken, decoder_.error().error_code(),
+               who() + " sent malformed data: " + to_string(decoder_.error())});
         return;
     }
     if (step.status != Status::message || state_ != State::open) {
         return;
     }
-    if (const auto* text = std::get_if<Text>(&step.message)) {
-        turn_text(text->text, step.framing);
-    } else if (std::holds_alternative<Quit>(step.message)) {
+    if (const auto* text = std::get_if<Text>(&decoder_.message())) {
+        turn_text(text->text, decoder_.framing());
+    } else if (std::holds_alternative<Quit>(decoder_.message())) {
         end(ChatEnd::quit_received, {}, peer_.id + " left the chat");
     } else {
-        leave({ChatEnd::broken, make_error_code(Errc::unexpected_method),
-               who() + " sent " + std::string(method_name(step.message)) + " during the chat"});
+        leave(
+            {ChatEnd::broken, make_error_code(Errc::unexpected_method),
+             who() + " sent " + std::string(method_name(decoder_.message())) + " during the chat"});
     }
 }
 
@@ -250,7 +251,7 @@ void PeerLink::end_of_stream() {
             continue;
         }
         if (step.status == Status::error) {
-            end(ChatEnd::broken, step.error.error_code(),
+            end(ChatEnd::broken, decoder_.error().error_code(),
                 "connection to " + who() + " lost in the middle of a line");
             return;
         }

@@ -256,11 +256,11 @@ class RequestClient::Exchange : public detail::TimedOperation<Exchange, RequestR
             Step step = decoder_.feed(data);
             data.remove_prefix(step.consumed);
             if (step.status == Status::message) {
-                complete(step.message); // bytes after the reply are ignored (spec §6.1)
+                complete(decoder_.message()); // bytes after the reply are ignored (spec §6.1)
                 return false;
             }
             if (step.status == Status::error) {
-                malformed(step.error);
+                malformed(decoder_.error());
                 return false;
             }
         }
@@ -270,9 +270,9 @@ class RequestClient::Exchange : public detail::TimedOperation<Exchange, RequestR
     void end_of_stream() {
         Step step = decoder_.finish();
         if (step.status == Status::message) {
-            complete(step.message);
+            complete(decoder_.message());
         } else if (step.status == Status::error && received_ > 0) {
-            malformed(step.error);
+            malformed(decoder_.error());
         } else {
             std::string why = "server " + name_ + " closed the connection without a reply";
             if (write_error_) {

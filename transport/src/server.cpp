@@ -343,10 +343,10 @@ class Connection {
                 const Step step =
                     decoder_.feed(std::string_view(buffer_.data(), static_cast<std::size_t>(n)));
                 if (step.status == Status::message) {
-                    return ask(step.message);
+                    return ask(decoder_.message());
                 }
                 if (step.status == Status::error) {
-                    return answer(server_request::refuse(step.error, peer_, server_.options));
+                    return answer(server_request::refuse(decoder_.error(), peer_, server_.options));
                 }
             } else if (n == 0) {
                 return on_end_of_stream();
@@ -363,12 +363,12 @@ class Connection {
     void on_end_of_stream() {
         const Step step = decoder_.finish();
         if (step.status == Status::message) {
-            return ask(step.message);
+            return ask(decoder_.message());
         }
         if (step.status == Status::error) {
             // Half a request, then the client closed: nothing to send (spec §6.4).
             server_.log(LogLevel::error, "rejected " + peer_.endpoint + ": closed mid-request, " +
-                                             to_string(step.error));
+                                             to_string(decoder_.error()));
         } else {
             server_.log(LogLevel::verbose, peer_.endpoint + " closed without a request");
         }

@@ -67,19 +67,20 @@ inline constexpr DecodeOptions strict_profile{Leniency::none, {}};
 
 // The outcome of one decoding step.
 enum class Status : std::uint8_t {
-    message,   // `message` is complete; `consumed` bytes made it
+    message,   // a message is complete; `consumed` bytes made it
     need_more, // every byte given was consumed; the message is not complete yet
-    error,     // `error` says what and where; the stream cannot go on
+    error,     // the stream cannot go on
     end,       // finish(): the stream ended cleanly between messages
 };
 
+// What a call on the StreamDecoder did. The message it yielded, or the error that stopped the
+// stream, is read from the decoder (StreamDecoder::message(), error()), so a step fits in two
+// registers.
 struct Step {
     Status status = Status::need_more;
-    std::size_t consumed = 0;        // bytes taken from the input given to this call
-    Message message{};               // valid when status == Status::message
-    DecodeError error{};             // valid when status == Status::error
-    Framing framing = Framing::crlf; // with a message in a chat context: how the turn came
+    std::size_t consumed = 0; // bytes taken from the input given to this call
 };
+static_assert(sizeof(Step) <= 16, "a Step is returned in registers");
 
 // The result of a one-shot decode: a message or an error.
 class Decoded {
@@ -103,6 +104,7 @@ class Decoded {
 
 // Decodes a whole stream held in memory, its end being the end of the stream: every message in
 // order, then the error that stopped decoding, if any (Errc::truncated for a cut-off message).
+// It is a StreamDecoder fed `bytes` once and finished; the messages' views point into `bytes`.
 struct StreamResult {
     std::vector<Message> messages;
     std::optional<DecodeError> error;

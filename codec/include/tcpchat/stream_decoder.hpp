@@ -2,10 +2,10 @@
 // yields each message as soon as its last byte arrives. Transport code is a loop around it:
 //
 //     for (std::string_view data = chunk;;) {
-//         tcpchat::Step step = decoder.feed(data);
+//         const tcpchat::Step step = decoder.feed(data);
 //         data.remove_prefix(step.consumed);
-//         if (step.status == tcpchat::Status::message) handle(step.message);
-//         else if (step.status == tcpchat::Status::error) { report(step.error); break; }
+//         if (step.status == tcpchat::Status::message) handle(decoder.message());
+//         else if (step.status == tcpchat::Status::error) { report(decoder.error()); break; }
 //         else break; // need_more: read the next chunk
 //     }
 //     // at end of stream: decoder.finish() until it returns Status::end or Status::error
@@ -16,11 +16,11 @@
 #pragma once
 
 #include "tcpchat/decode.hpp"
+#include "tcpchat/parsed.hpp"
 #include "tcpchat/progress.hpp"
 
 #include <algorithm>
 #include <cstdint>
-#include <optional>
 #include <string>
 #include <string_view>
 
@@ -34,7 +34,8 @@ class StreamDecoder {
     // up (Status::need_more, consumed == input.size()). After a message, call again with the rest
     // of the input, even when it is empty: bytes already taken may hold further messages. A
     // message's views stay valid until the next call on this decoder, and no longer than `input`
-    // does. After an error, every call returns that error again and consumes nothing.
+    // does. After an error, every call returns Status::error again and consumes nothing, and
+    // error() keeps saying what it was.
     [[nodiscard]] Step feed(std::string_view input) {
         if (unfinished_line(input)) {
             pending_.append(input);
@@ -53,6 +54,14 @@ class StreamDecoder {
     // bare QUIT; call again), or Status::need_more when they make none and more bytes must
     // decide. Like feed(), an error is final. Anywhere else it changes nothing.
     [[nodiscard]] Step pause();
+
+    // After a call returned Status::message: the message, valid until the next call on this
+    // decoder (its views point into that call's input or the decoder's buffer).
+    [[nodiscard]] const Message& message() const noexcept { return parsed_.message; }
+    // With that message, in a chat context: how the turn came (spec §5.6, §9.2).
+    [[nodiscard]] Framing framing() const noexcept { return parsed_.framing; }
+    // After a call returned Status::error: what and where (stream offset), until reset().
+    [[nodiscard]] const DecodeError& error() const noexcept { return parsed_.error; }
 
     // The context for the next message: chat_open becomes chat once CHAT was decoded.
     [[nodiscard]] Context context() const noexcept { return context_; }
@@ -80,10 +89,11 @@ class StreamDecoder {
     }
     [[nodiscard]] Step decide(std::string_view input);
     Step take(std::string_view input);
-    Step fail(DecodeError error, std::size_t consumed);
+    Step fail(const DecodeError& error, std::size_t consumed);
+    Step data_after_quit(std::size_t consumed);
     void drop_line_ends_after_quit(std::string_view& input, std::size_t& skipped);
-    [[nodiscard]] Step judge_opening(std::string_view bytes, Step step) const;
-    void yield(Step& step, std::size_t consumed);
+    [[nodiscard]] Step judge_opening(std::string_view bytes, Step step);
+    [[nodiscard]] Step yield(std::size_t consumed);
     void drop_yielded();
     [[nodiscard]] std::size_t whole_lines(std::string_view piece) const;
 
@@ -96,7 +106,11 @@ class StreamDecoder {
     std::uint64_t offset_ = 0;   // stream offset of pending_[0], or of the next input byte
     bool quit_seen_ = false;
     detail::Progress progress_; // how far the lines of the message at pending_[0] were checked
-    std::optional<DecodeError> failed_;
+    bool failed_ = false;
+    detail::Parsed parsed_; // what the last call yielded: its message, or the error
+    // decode_stream() is this decoder fed once; it moves the views of a message decoded in the
+    // buffer to the same bytes of its input.
+    friend StreamResult decode_stream(Context, std::string_view, const DecodeOptions&);
 };
 
 } // namespace tcpchat
