@@ -37,6 +37,8 @@ const StreamCase streams[] = {
     {"bare_lf_mid_stream", Context::chat, R"(one\r\ntwo\nthree\r\n)", 1, true},
     {"cut_off", Context::request, R"(BRIDGE\r\nclientID: a\r\n\r\nREGISTER\r\nclientID: b\r\n)", 1, true},
     {"quit_text_at_end", Context::chat, R"(QUIT\r\n)", 1, false},
+    {"quit_text_then_a_cut_line", Context::chat, R"(hi\r\nQUIT\r\n\r)", 2, true},
+    {"quit_then_line_ends", Context::chat, R"(QUIT\r\n\r\n\r\n\r)", 1, false},
     {"short_lines", Context::chat, R"(a\r\nQ\r\nQU\r\nQUI\r\nQUITE\r\n\r\n)", 6, false},
 };
 // clang-format on
