@@ -1137,37 +1137,48 @@ class CanonicalLine {
     [[gnu::always_inline]] const char* header_cases(bool& done) {
         switch (line_[0]) {
         case '\r': return blank_line(done);
-        case 'c':
+        case 'c': return field_line<Field::client_id>();
+        case 'I': return field_line<Field::ip>();
+        case 'P': return field_line<Field::port>();
+        case 'S': return field_line<Field::status>();
+        case 'C': return field_line<Field::code>();
+        case 'R': return field_line<Field::reason>();
+        default: return nullptr;
+        }
+    }
+
+  public:
+    // The header line of field `F` in its canonical form.
+    template <Field F>
+    [[gnu::always_inline]] const char* field_line() {
+        if constexpr (F == Field::client_id) {
             if (starts("clientID: ")) {
                 const char* v = line_ + 10;
                 return header<Field::client_id>(v, vchar_end(v, end_));
             }
-            return nullptr;
-        case 'I':
+        } else if constexpr (F == Field::ip) {
             if (starts("IP: ")) {
                 // A dotted quad to the end of the line; IPv6 is the grammar's.
                 const char* v = line_ + 4;
                 return header<Field::ip>(v, crlf_at(v) ? v : detail::ipv4_end(v, end_));
             }
-            return nullptr;
-        case 'P':
+        } else if constexpr (F == Field::port) {
             if (starts("Port: ")) {
                 // Up to five digits, then CRLF: more are no canonical port.
                 const char* v = line_ + 6;
                 return header<Field::port>(v, end_ - v >= 5 ? digits_end(v) : span(v, is_digit));
             }
-            return nullptr;
-        case 'S':
-            return starts("Status: registered\r\n") ? header<Field::status>(line_ + 8, line_ + 18)
-                                                    : nullptr;
-        case 'C':
+        } else if constexpr (F == Field::status) {
+            if (starts("Status: registered\r\n")) {
+                return header<Field::status>(line_ + 8, line_ + 18);
+            }
+        } else if constexpr (F == Field::code) {
             if (starts("Code: ")) {
                 const char* v = line_ + 6;
                 const char* cr = span(v, is_digit);
                 return header<Field::code>(v, cr == v + 3 ? cr : nullptr);
             }
-            return nullptr;
-        case 'R':
+        } else {
             if (starts("Reason: ")) {
                 // field-content: text bytes (VCHAR, obs-text, WSP), whitespace inside only.
                 const char* v = line_ + 8;
@@ -1177,11 +1188,11 @@ class CanonicalLine {
                 const bool trimmed = cr == v || (!wsp(*v) && !wsp(cr[-1]));
                 return header<Field::reason>(v, trimmed ? cr : nullptr);
             }
-            return nullptr;
-        default: return nullptr;
         }
+        return nullptr;
     }
 
+  private:
     const char* line_;
     const char* end_;
     ParseState& st_;
@@ -1205,6 +1216,23 @@ Stop canonical_lines(const char*& line, const char* end, ParseState& st) {
                 return Stop::line;
             }
             line = next;
+        }
+        // Contact headers in the canonical order (clientID, IP, Port) are matched one after the
+        // other, without choosing each line by its first byte; a line out of that order is where
+        // the loop below goes on.
+        if ((fields_of(st.method) & contact_bits) == contact_bits && line != end) {
+            const char* next = CanonicalLine(line, end, st).field_line<Field::client_id>();
+            if (next != nullptr) {
+                line = next;
+                next = CanonicalLine(line, end, st).field_line<Field::ip>();
+            }
+            if (next != nullptr) {
+                line = next;
+                next = CanonicalLine(line, end, st).field_line<Field::port>();
+            }
+            if (next != nullptr) {
+                line = next;
+            }
         }
         for (;;) {
             bool done = false;
