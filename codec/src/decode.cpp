@@ -1457,9 +1457,10 @@ Step parse_one(Context context, std::string_view bytes, const DecodeOptions& opt
     const Progress* from = progress;
     std::optional<Progress> resume;
     if ((context == Context::request || context == Context::response) &&
-        matching == Matching::fast && (progress == nullptr || progress->checked == 0)) {
+        matching == Matching::fast) {
         ParseState st(options, context, begin, step.message);
-        const char* line = begin;
+        const char* line =
+            progress != nullptr && progress->checked != 0 ? restore(*progress, st) : begin;
         const Stop stop = canonical_lines(line, end, st);
         if (stop == Stop::message) {
             step.status = Status::message;
