@@ -127,21 +127,22 @@ struct ParseState {
     const char* begin;
     const char* line_start;
 
-    Method method = Method::none;
-    std::size_t headers = 0;
-    std::uint8_t seen = 0;
-    int last_field = -1;
+    // What the lines so far said (the method, the headers seen, the values), as offsets from
+    // `begin`: the stream decoder keeps it as it is when a message arrives in pieces.
+    detail::Progress said;
     bool ignoring = false; // inside a header this message does not have (lenient)
     const char* value_at = nullptr;
     const char* blank_at = nullptr;
-    std::array<const char*, 6> value_pos{};
-
-    std::string_view id, host, reason;
     std::string_view turn_text; // a message-framed turn's text (§9.2)
-    std::uint16_t port = 0;
-    std::uint16_t code = 0;
-    bool status = false;
     Framing framing = Framing::crlf;
+
+    [[nodiscard]] Method method() const noexcept { return Method(said.method); }
+    [[nodiscard]] detail::Progress::Span span(std::string_view v) const noexcept {
+        return {std::uint32_t(v.data() - begin), std::uint32_t(v.size())};
+    }
+    [[nodiscard]] std::string_view view(detail::Progress::Span s) const noexcept {
+        return {begin + s.at, s.size};
+    }
 
     Message& result; // the caller's: a decoded message is built where it is returned
 
@@ -253,7 +254,7 @@ Method method_named(std::string_view m) noexcept {
 // and the canonical line match (CanonicalLine). They throw Failure on a rule broken.
 
 [[gnu::always_inline]] inline void on_method(Method m, const char* at, ParseState& st) {
-    st.method = m;
+    st.said.method = std::uint8_t(m);
     if (!allowed_in(m, st.context)) {
         throw Failure{Errc::unexpected_method, at,
                       st.context == Context::request    ? "REGISTER or BRIDGE"
@@ -273,7 +274,7 @@ template <>
 struct action<g::method_end> : on_line_end {};
 
 [[gnu::always_inline]] inline void on_header_start(ParseState& st) {
-    if (++st.headers > st.options.limits.header_count) {
+    if (++st.said.headers > st.options.limits.header_count) {
         throw Failure{Errc::too_many_headers, st.line_start, "at most MAX-HEADERS header lines"};
     }
 }
@@ -315,7 +316,7 @@ struct action<g::trailing_ows> {
 template <Field F>
 [[gnu::always_inline]] inline void on_key(const char* value, ParseState& st) {
     st.value_at = value;
-    if ((fields_of(st.method) & bit(F)) == 0) {
+    if ((fields_of(st.method()) & bit(F)) == 0) {
         if (!st.allows(Leniency::unknown_headers)) {
             throw Failure{Errc::unknown_header, st.line_start, "a header of this message"};
         }
@@ -323,15 +324,16 @@ template <Field F>
         return;
     }
     st.ignoring = false;
-    if ((st.seen & bit(F)) != 0) {
+    detail::Progress& said = st.said;
+    if ((said.seen & bit(F)) != 0) {
         throw Failure{Errc::duplicate_header, st.line_start, "each header at most once"};
     }
-    if (int(F) < st.last_field && !st.allows(Leniency::any_order)) {
+    if (int(F) < said.last_field && !st.allows(Leniency::any_order)) {
         throw Failure{Errc::header_order, st.line_start, "headers in canonical order"};
     }
-    st.seen |= bit(F);
-    st.last_field = std::max(st.last_field, int(F));
-    st.value_pos[std::size_t(F)] = value;
+    said.seen |= bit(F);
+    said.last_field = std::max(said.last_field, std::int32_t(F));
+    said.value_pos[std::size_t(F)] = std::uint32_t(value - st.begin);
 }
 
 template <Field F>
@@ -372,12 +374,12 @@ struct action<g::extension_key> {
         throw Failure{Errc::id_too_long, id.data() + st.options.limits.id_length,
                       "a clientID of at most MAX-ID bytes"};
     }
-    st.id = id;
+    st.said.id = st.span(id);
 }
 
 [[gnu::always_inline]] inline void on_ip(std::string_view host, ParseState& st) {
     if (!st.ignoring) {
-        st.host = host;
+        st.said.host = st.span(host);
     }
 }
 
@@ -404,20 +406,20 @@ struct action<g::extension_key> {
         throw Failure{Errc::bad_port, digits.data(), "a port number 1-65535"};
     }
     if (!st.ignoring) {
-        st.port = std::uint16_t(value);
+        st.said.port = std::uint16_t(value);
     }
 }
 
 [[gnu::always_inline]] inline void on_status(ParseState& st) {
     if (!st.ignoring) {
-        st.status = true;
+        st.said.status = true;
     }
 }
 
 // The three digits of a Code (spec §5.8).
 [[gnu::always_inline]] inline void on_code(const char* digits, ParseState& st) {
     if (!st.ignoring) {
-        st.code =
+        st.said.code =
             std::uint16_t((digits[0] - '0') * 100 + (digits[1] - '0') * 10 + (digits[2] - '0'));
     }
 }
@@ -425,7 +427,7 @@ struct action<g::extension_key> {
 // A Reason: field-content, which neither starts nor ends with whitespace (spec §4.3).
 [[gnu::always_inline]] inline void on_reason(std::string_view text, ParseState& st) {
     if (!st.ignoring) {
-        st.reason = text;
+        st.said.reason = st.span(text);
     }
 }
 
@@ -476,7 +478,7 @@ struct action<g::reason> {
 [[gnu::always_inline]] inline void on_field_end(const char* cr, ParseState& st) {
     const bool empty = st.value_at == cr; // field-sep took any whitespace
     line_end(cr, cr + 2, st);
-    if (empty && !st.ignoring && st.method != Method::bridgeack) {
+    if (empty && !st.ignoring && st.method() != Method::bridgeack) {
         throw Failure{Errc::empty_value, st.value_at, "a value"};
     }
     st.ignoring = false;
@@ -537,7 +539,9 @@ struct action<g::blank_line> {
 
 // A complete framed message: required headers present, then the value (spec §5).
 [[gnu::always_inline]] inline void on_message_end(ParseState& st) {
-    const std::uint8_t missing = required_of(st.method) & std::uint8_t(~st.seen);
+    const detail::Progress& said = st.said;
+    const Method method = st.method();
+    const std::uint8_t missing = required_of(method) & std::uint8_t(~said.seen);
     if (missing != 0) {
         std::size_t f = 0;
         while ((missing & (1U << f)) == 0) {
@@ -545,16 +549,16 @@ struct action<g::blank_line> {
         }
         throw Failure{Errc::missing_header, st.blank_at, field_names[f]};
     }
-    if (st.method == Method::bridgeack) {
-        const bool id = !st.id.empty();
-        const bool host = !st.host.empty();
-        const bool port = st.port != 0;
+    if (method == Method::bridgeack) {
+        const bool id = said.id.size != 0;
+        const bool host = said.host.size != 0;
+        const bool port = said.port != 0;
         if ((id || host || port) && !(id && host && port)) {
             // A check on the whole message, located at the empty value that comes first in
             // the message, whatever the header order (spec §5.4).
             const char* first = nullptr;
             const auto consider = [&](bool filled, Field f) {
-                const char* at = st.value_pos[std::size_t(f)];
+                const char* at = st.begin + said.value_pos[std::size_t(f)];
                 if (!filled && (first == nullptr || at < first)) {
                     first = at;
                 }
@@ -566,8 +570,8 @@ struct action<g::blank_line> {
                           "all three values, or none (the empty BRIDGEACK)"};
         }
     }
-    set_message(st.result, st.method, Contact{st.id, st.host, st.port}, st.status, st.code,
-                st.reason);
+    set_message(st.result, method, Contact{st.view(said.id), st.view(said.host), said.port},
+                said.status, said.code, st.view(said.reason));
 }
 
 struct on_framed_message {
@@ -932,51 +936,17 @@ bool unfinished_method_line(const char* begin, const char* end) {
     return in.reached_end() || (method && (rest == 0 || (rest == 1 && *in.current() == '\r')));
 }
 
-// The state of a framed message after its checked lines, as offsets from its first byte.
+// The state of a framed message after its checked lines, which end at `checked`.
 detail::Progress save(const ParseState& st, const char* checked) {
-    const auto span = [&](std::string_view v) {
-        return v.empty() ? detail::Progress::Span{}
-                         : detail::Progress::Span{std::uint32_t(v.data() - st.begin),
-                                                  std::uint32_t(v.size())};
-    };
-    detail::Progress pr;
+    detail::Progress pr = st.said;
     pr.checked = std::uint32_t(checked - st.begin);
-    pr.method = std::uint8_t(st.method);
-    pr.seen = st.seen;
-    pr.last_field = st.last_field;
-    pr.status = st.status;
-    pr.headers = std::uint32_t(st.headers);
-    pr.port = st.port;
-    pr.code = st.code;
-    pr.id = span(st.id);
-    pr.host = span(st.host);
-    pr.reason = span(st.reason);
-    for (std::size_t f = 0; f < st.value_pos.size(); ++f) {
-        pr.value_pos[f] =
-            st.value_pos[f] == nullptr ? 0 : std::uint32_t(st.value_pos[f] - st.begin) + 1;
-    }
     return pr;
 }
 
 // Puts the saved state back, over bytes that start where the message does; returns where the
 // first line not checked yet starts.
 const char* restore(const detail::Progress& pr, ParseState& st) {
-    const auto view = [&](detail::Progress::Span s) {
-        return s.size == 0 ? std::string_view{} : std::string_view(st.begin + s.at, s.size);
-    };
-    st.method = Method(pr.method);
-    st.seen = pr.seen;
-    st.last_field = pr.last_field;
-    st.status = pr.status;
-    st.headers = pr.headers;
-    st.port = pr.port;
-    st.code = pr.code;
-    st.id = view(pr.id);
-    st.host = view(pr.host);
-    st.reason = view(pr.reason);
-    for (std::size_t f = 0; f < st.value_pos.size(); ++f) {
-        st.value_pos[f] = pr.value_pos[f] == 0 ? nullptr : st.begin + pr.value_pos[f] - 1;
-    }
+    st.said = pr;
     st.line_start = st.begin + pr.checked;
     return st.line_start;
 }
@@ -1220,7 +1190,7 @@ Stop canonical_lines(const char*& line, const char* end, ParseState& st) {
         // Contact headers in the canonical order (clientID, IP, Port) are matched one after the
         // other, without choosing each line by its first byte; a line out of that order is where
         // the loop below goes on.
-        if ((fields_of(st.method) & contact_bits) == contact_bits && line != end) {
+        if ((fields_of(st.method()) & contact_bits) == contact_bits && line != end) {
             const char* next = CanonicalLine(line, end, st).field_line<Field::client_id>();
             if (next != nullptr) {
                 line = next;
