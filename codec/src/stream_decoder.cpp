@@ -16,7 +16,28 @@ namespace tcpchat {
 StreamDecoder::StreamDecoder(Context context, DecodeOptions options)
     : context_(context), options_(options) {}
 
+// Sets room_ when a call that decides returns, whichever way it does.
+struct StreamDecoder::RoomKeeper {
+    explicit RoomKeeper(StreamDecoder& d) : decoder(d) {}
+    RoomKeeper(const RoomKeeper&) = delete;
+    RoomKeeper& operator=(const RoomKeeper&) = delete;
+    ~RoomKeeper() { decoder.room_ = decoder.room(); }
+    StreamDecoder& decoder;
+};
+
+std::size_t StreamDecoder::room() const noexcept {
+    if (pending_.empty() || yielded_ != 0 || dirty_ || quit_seen_ || failed_) {
+        return 0;
+    }
+    const Limits& limits = options_.limits;
+    const std::size_t line_end =
+        limits.line_length > SIZE_MAX - line_start_ ? SIZE_MAX : line_start_ + limits.line_length;
+    const std::size_t most = std::min(line_end, limits.message_size);
+    return most > pending_.size() ? most - pending_.size() : 0;
+}
+
 void StreamDecoder::reset(Context context) {
+    const RoomKeeper keeper(*this);
     context_ = context;
     pending_.clear();
     yielded_ = 0;
@@ -91,6 +112,7 @@ Step StreamDecoder::judge_opening(std::string_view bytes, Step step) {
 }
 
 Step StreamDecoder::decide(std::string_view input) {
+    const RoomKeeper keeper(*this);
     if (failed_) {
         return Step{Status::error, 0};
     }
@@ -203,6 +225,7 @@ Step StreamDecoder::take(std::string_view input) {
 }
 
 Step StreamDecoder::pause() {
+    const RoomKeeper keeper(*this);
     if (failed_) {
         return Step{Status::error, 0};
     }
@@ -226,6 +249,7 @@ Step StreamDecoder::pause() {
 }
 
 Step StreamDecoder::finish() {
+    const RoomKeeper keeper(*this);
     if (failed_) {
         return Step{Status::error, 0};
     }

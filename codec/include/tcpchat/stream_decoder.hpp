@@ -37,8 +37,18 @@ class StreamDecoder {
     // does. After an error, every call returns Status::error again and consumes nothing, and
     // error() keeps saying what it was.
     [[nodiscard]] Step feed(std::string_view input) {
-        if (unfinished_line(input)) {
-            pending_.append(input);
+        // Bytes that only go on with the unfinished line of the message pending_ holds, proving
+        // no limit exceeded (spec §7): nothing to decide, the bytes are only kept. What most
+        // small chunks are, so it costs a compare, a scan for LF and the copy. (An empty input
+        // wraps around to the largest size: never this way.)
+        if (input.size() - 1 < room_ &&
+            std::find(input.begin(), input.end(), '\n') == input.end()) {
+            if (input.size() == 1) {
+                pending_.push_back(input[0]);
+            } else {
+                pending_.append(input);
+            }
+            room_ -= input.size();
             return Step{Status::need_more, input.size()};
         }
         return decide(input);
@@ -77,16 +87,11 @@ class StreamDecoder {
     void reset(Context context);
 
   private:
-    // Whether `input` only goes on with the unfinished line of the message pending_ holds,
-    // proving no limit exceeded (spec §7): then there is nothing to decide, the bytes are only
-    // kept. What most small chunks are, so it costs a scan for LF and the copy.
-    [[nodiscard]] bool unfinished_line(std::string_view input) const noexcept {
-        const std::size_t size = pending_.size() + input.size();
-        return !input.empty() && !pending_.empty() && yielded_ == 0 && !dirty_ && !quit_seen_ &&
-               !failed_ && size - line_start_ <= options_.limits.line_length &&
-               size <= options_.limits.message_size &&
-               std::find(input.begin(), input.end(), '\n') == input.end();
-    }
+    // How many bytes feed() may append to the unfinished line pending_ ends with before a limit
+    // could be proved exceeded (spec §7): 0 unless the bytes pending are a message's start that
+    // waits for its line to end. Kept true by every call that decides (RoomKeeper).
+    [[nodiscard]] std::size_t room() const noexcept;
+    struct RoomKeeper;
     [[nodiscard]] Step decide(std::string_view input);
     Step take(std::string_view input);
     Step fail(const DecodeError& error, std::size_t consumed);
@@ -108,6 +113,7 @@ class StreamDecoder {
     detail::Progress progress_; // how far the lines of the message at pending_[0] were checked
     bool failed_ = false;
     detail::Parsed parsed_; // what the last call yielded: its message, or the error
+    std::size_t room_ = 0;  // room() after the last call that decided
     // decode_stream() is this decoder fed once; it moves the views of a message decoded in the
     // buffer to the same bytes of its input.
     friend StreamResult decode_stream(Context, std::string_view, const DecodeOptions&);
