@@ -1412,49 +1412,16 @@ namespace canonical {
 
 namespace detail {
 
-Step parse_one(Context context, std::string_view bytes, const DecodeOptions& options, bool final,
-               Parsed& step, Progress* progress, Matching matching) {
+namespace {
+
+// parse_one() past the canonical match: the grammar, from `from` on when it resumes a framed
+// message; `progress` records where it stopped when it needs more. Apart, so that the canonical
+// path's call does not pay for this one's frame.
+[[gnu::noinline]] Step parse_general(Context context, std::string_view bytes,
+                                     const DecodeOptions& options, bool final, Parsed& step,
+                                     const Progress* from, Progress* progress, Matching matching) {
     const char* begin = bytes.data();
     const char* end = begin + bytes.size();
-    step.consumed = 0;
-    if (context == Context::chat && matching == Matching::fast &&
-        canonical::text_line(bytes, options.limits, step)) {
-        return step;
-    }
-    // A request or response in canonical form is decoded by comparing bytes alone; a line that
-    // is not, or not complete yet, is where the attempt below goes on (a rule broken: it starts
-    // again, to report it).
-    const Progress* from = progress;
-    std::optional<Progress> resume;
-    if ((context == Context::request || context == Context::response) &&
-        matching == Matching::fast) {
-        ParseState st(options, context, begin, step.message);
-        const char* line =
-            progress != nullptr && progress->checked != 0 ? restore(*progress, st) : begin;
-        const Stop stop = canonical_lines(line, end, st);
-        if (stop == Stop::message) {
-            step.status = Status::message;
-            step.consumed = std::size_t(line - begin);
-            step.framing = Framing::crlf;
-            return step;
-        }
-        const bool unfinished =
-            stop == Stop::line &&
-            (line == end || std::memchr(line, '\n', std::size_t(end - line)) == nullptr);
-        if (unfinished && !final && !proves_limit(options.limits, begin, line, end) &&
-            (line != begin || unfinished_method_line(line, end))) {
-            // An unfinished line within the limits waits for its LF, as in attempt_framed().
-            if (progress != nullptr) {
-                *progress = save(st, line);
-            }
-            step.status = Status::need_more;
-            step.consumed = bytes.size();
-            return step;
-        }
-        if (stop == Stop::line && line != begin) {
-            from = &resume.emplace(save(st, line));
-        }
-    }
     // A text line is bounded by MAX-LINE only (§7): a chat item that cannot be a turn of several
     // lines is judged without MAX-MESSAGE.
     const bool text_only = context == Context::chat && !may_be_framed_turn(bytes);
@@ -1551,6 +1518,53 @@ Step parse_one(Context context, std::string_view bytes, const DecodeOptions& opt
     return step;
 }
 
+
+} // namespace
+
+Step parse_one(Context context, std::string_view bytes, const DecodeOptions& options, bool final,
+               Parsed& step, Progress* progress, Matching matching) {
+    const char* begin = bytes.data();
+    const char* end = begin + bytes.size();
+    step.consumed = 0;
+    if (context == Context::chat && matching == Matching::fast &&
+        canonical::text_line(bytes, options.limits, step)) {
+        return step;
+    }
+    // A request or response in canonical form is decoded by comparing bytes alone; a line that
+    // is not, or not complete yet, is where the attempt below goes on (a rule broken: it starts
+    // again, to report it).
+    if ((context == Context::request || context == Context::response) &&
+        matching == Matching::fast) {
+        ParseState st(options, context, begin, step.message);
+        const char* line =
+            progress != nullptr && progress->checked != 0 ? restore(*progress, st) : begin;
+        const Stop stop = canonical_lines(line, end, st);
+        if (stop == Stop::message) {
+            step.status = Status::message;
+            step.consumed = std::size_t(line - begin);
+            step.framing = Framing::crlf;
+            return step;
+        }
+        const bool unfinished =
+            stop == Stop::line &&
+            (line == end || std::memchr(line, '\n', std::size_t(end - line)) == nullptr);
+        if (unfinished && !final && !proves_limit(options.limits, begin, line, end) &&
+            (line != begin || unfinished_method_line(line, end))) {
+            // An unfinished line within the limits waits for its LF, as in attempt_framed().
+            if (progress != nullptr) {
+                *progress = save(st, line);
+            }
+            step.status = Status::need_more;
+            step.consumed = bytes.size();
+            return step;
+        }
+        if (stop == Stop::line && line != begin) {
+            const Progress resume = save(st, line);
+            return parse_general(context, bytes, options, final, step, &resume, progress, matching);
+        }
+    }
+    return parse_general(context, bytes, options, final, step, progress, progress, matching);
+}
 } // namespace detail
 
 Decoded decode(Context context, std::string_view bytes, const DecodeOptions& options) {
