@@ -1518,7 +1518,6 @@ namespace {
     return step;
 }
 
-
 } // namespace
 
 Step parse_one(Context context, std::string_view bytes, const DecodeOptions& options, bool final,
@@ -1526,9 +1525,19 @@ Step parse_one(Context context, std::string_view bytes, const DecodeOptions& opt
     const char* begin = bytes.data();
     const char* end = begin + bytes.size();
     step.consumed = 0;
-    if (context == Context::chat && matching == Matching::fast &&
-        canonical::text_line(bytes, options.limits, step)) {
-        return step;
+    if (context == Context::chat && matching == Matching::fast) {
+        if (canonical::text_line(bytes, options.limits, step)) {
+            return step;
+        }
+        // The first line unfinished within both limits, as parse_general() would find: nothing
+        // to judge yet. What the tail of most chunks of a chat is.
+        if (!final &&
+            bytes.size() <= std::min(options.limits.line_length, options.limits.message_size) &&
+            std::memchr(begin, '\n', bytes.size()) == nullptr) {
+            step.status = Status::need_more;
+            step.consumed = bytes.size();
+            return step;
+        }
     }
     // A request or response in canonical form is decoded by comparing bytes alone; a line that
     // is not, or not complete yet, is where the attempt below goes on (a rule broken: it starts

@@ -8,6 +8,7 @@
 #include "parse.hpp"
 
 #include <algorithm>
+#include <cstring>
 #include <functional>
 #include <type_traits>
 
@@ -15,6 +16,22 @@ namespace tcpchat {
 
 StreamDecoder::StreamDecoder(Context context, DecodeOptions options)
     : context_(context), options_(options) {}
+
+namespace {
+
+// Where the last line of `bytes` starts: one past its last LF, or 0. The C library's memrchr
+// where there is one (a byte loop otherwise, and in std::string::rfind).
+std::size_t after_last_lf(std::string_view bytes) noexcept {
+#if defined(__GLIBC__)
+    const void* lf = bytes.empty() ? nullptr : ::memrchr(bytes.data(), '\n', bytes.size());
+    return lf == nullptr ? 0 : std::size_t(static_cast<const char*>(lf) - bytes.data()) + 1;
+#else
+    const std::size_t lf = bytes.rfind('\n');
+    return lf == std::string_view::npos ? 0 : lf + 1;
+#endif
+}
+
+} // namespace
 
 // Sets room_ when a call that decides returns, whichever way it does.
 struct StreamDecoder::RoomKeeper {
@@ -172,8 +189,7 @@ Step StreamDecoder::take(std::string_view input) {
         default: break;
         }
         pending_.assign(input);
-        const std::size_t lf = pending_.rfind('\n');
-        line_start_ = lf == std::string::npos ? 0 : lf + 1;
+        line_start_ = after_last_lf(input);
         dirty_ = false;
         return Step{Status::need_more, input.size()};
     }
