@@ -77,6 +77,8 @@ const TurnCase turn_cases[] = {
      {{R"(QUIT\r\nok\r\nmore\r\n)", {R"(Text{"QUIT"})", R"(Text{"ok"})", R"(Text{"more"})"}}}, {"end"}},
     {"line_then_bare_quit", Context::chat, lenient,
      {{R"(bye\r\nQUIT)", {R"(Text{"bye"})"}, true, {"QUIT{}"}}}, {"end"}},
+    {"bare_quit_then_more_bytes", Context::chat, lenient,
+     {{"QUIT", {}, true, {"QUIT{}"}}, {"hi", {"error:data_after_quit@4"}}}, {"error:data_after_quit@4"}},
     {"data_after_quit", Context::chat, lenient,
      {{R"(QUIT\r\n\r\n\r\nhi)", {"QUIT{}", "error:data_after_quit@10"}}}, {"error:data_after_quit@10"}},
     {"without_quit_forms_bare_quit_is_text", Context::chat, without_quit_forms,
@@ -113,6 +115,9 @@ const TurnCase turn_cases[] = {
      {{R"(GET / HTTP/1.0\r\n\r\n)", {"error:unknown_method@0"}}}, {"error:unknown_method@0"}},
     {"opening_control_byte_at_pause", Context::chat_open, lenient,
      {{"hi\x01", {}, true, {"error:unknown_method@0"}}}, {"error:unknown_method@0"}},
+    {"opening_error_at_pause_is_final", Context::chat_open, lenient,
+     {{"hi\x01", {}, true, {"error:unknown_method@0"}}, {"there", {"error:unknown_method@0"}}},
+     {"error:unknown_method@0"}},
     {"opening_without_leniency", Context::chat_open, without_no_handshake,
      {{"hi", {"error:unknown_method@0"}}}, {"error:unknown_method@0"}},
 };
