@@ -1414,6 +1414,25 @@ namespace detail {
 
 namespace {
 
+// Whether the first line of the chat item at the start of `bytes` is unfinished and within the
+// limits (§7). A text line is bounded by MAX-LINE only; the first bytes of QUIT CRLF or CHAT CRLF
+// are not judged against MAX-MESSAGE before the byte that decides whether a turn of several lines
+// may follow. More bytes than a line holds, without a LF, prove MAX-LINE exceeded.
+bool unfinished_first_line(std::string_view bytes, const Limits& limits) {
+    if (bytes.size() > limits.line_length + 1 ||
+        std::memchr(bytes.data(), '\n', bytes.size()) != nullptr) {
+        return false;
+    }
+    if (bytes.size() <= std::min(limits.line_length, limits.message_size)) {
+        return true; // what the check below finds, without it
+    }
+    Limits line = limits;
+    if (bytes.size() < first_line_of_turn || !may_be_framed_turn(bytes)) {
+        line.message_size = std::numeric_limits<std::size_t>::max();
+    }
+    return !proves_limit(line, bytes.data(), bytes.data(), bytes.data() + bytes.size());
+}
+
 // parse_one() past the canonical match: the grammar, from `from` on when it resumes a framed
 // message; `progress` records where it stopped when it needs more. Apart, so that the canonical
 // path's call does not pay for this one's frame.
@@ -1424,27 +1443,12 @@ namespace {
     const char* end = begin + bytes.size();
     // A text line is bounded by MAX-LINE only (§7): a chat item that cannot be a turn of several
     // lines is judged without MAX-MESSAGE.
-    const bool text_only = context == Context::chat && !may_be_framed_turn(bytes);
-    // The first bytes of QUIT CRLF or CHAT CRLF, not yet decided: the MAX-MESSAGE verdict waits
-    // for the byte that decides whether a turn of several lines may follow (§7).
-    const bool undecided = context == Context::chat && bytes.size() < 6 && !text_only;
-    Limits line_limits = options.limits;
-    if (text_only || (undecided && !final)) {
-        line_limits.message_size = std::numeric_limits<std::size_t>::max();
-    }
-    if (!final && context == Context::chat && bytes.size() <= options.limits.line_length + 1 &&
-        std::memchr(begin, '\n', bytes.size()) == nullptr &&
-        !proves_limit(line_limits, begin, begin, end)) {
-        // The first line, hence any chat item, is unfinished and within the limits: judged once
-        // it is complete (a text line is a message of its own, §5.6). More bytes than a line
-        // holds, without a LF, prove MAX-LINE exceeded: the parse below says so.
-        step.status = Status::need_more;
-        step.consumed = bytes.size();
-        return step;
-    }
-    if (text_only && line_limits.message_size != options.limits.message_size) {
-        return parse_one(context, bytes, DecodeOptions{options.leniency, line_limits}, final, step,
-                         progress, matching);
+    constexpr std::size_t unbounded = std::numeric_limits<std::size_t>::max();
+    if (context == Context::chat && options.limits.message_size != unbounded &&
+        !may_be_framed_turn(bytes)) {
+        DecodeOptions text_options = options;
+        text_options.limits.message_size = unbounded;
+        return parse_one(context, bytes, text_options, final, step, progress, matching);
     }
     // `from` is read before `progress` is written, which is written only when the attempt needs
     // more. The message is built in `step`; an attempt run again for what it examined builds its
@@ -1518,6 +1522,22 @@ namespace {
     return step;
 }
 
+// parse_one() in the chat context: a canonical text line by comparing bytes, an item whose
+// first line is unfinished within the limits waits, anything else takes the grammar.
+Step parse_chat_item(std::string_view bytes, const DecodeOptions& options, bool final, Parsed& step,
+                     Progress* progress, Matching matching) {
+    if (matching == Matching::fast && canonical::text_line(bytes, options.limits, step)) {
+        return step;
+    }
+    if (!final && unfinished_first_line(bytes, options.limits)) {
+        // Any chat item is judged once its first line is complete (a text line is a message of
+        // its own, §5.6): what the tail of most chunks of a chat is.
+        step.status = Status::need_more;
+        step.consumed = bytes.size();
+        return step;
+    }
+    return parse_general(Context::chat, bytes, options, final, step, progress, progress, matching);
+}
 } // namespace
 
 Step parse_one(Context context, std::string_view bytes, const DecodeOptions& options, bool final,
@@ -1525,19 +1545,8 @@ Step parse_one(Context context, std::string_view bytes, const DecodeOptions& opt
     const char* begin = bytes.data();
     const char* end = begin + bytes.size();
     step.consumed = 0;
-    if (context == Context::chat && matching == Matching::fast) {
-        if (canonical::text_line(bytes, options.limits, step)) {
-            return step;
-        }
-        // The first line unfinished within both limits, as parse_general() would find: nothing
-        // to judge yet. What the tail of most chunks of a chat is.
-        if (!final &&
-            bytes.size() <= std::min(options.limits.line_length, options.limits.message_size) &&
-            std::memchr(begin, '\n', bytes.size()) == nullptr) {
-            step.status = Status::need_more;
-            step.consumed = bytes.size();
-            return step;
-        }
+    if (context == Context::chat) {
+        return parse_chat_item(bytes, options, final, step, progress, matching);
     }
     // A request or response in canonical form is decoded by comparing bytes alone; a line that
     // is not, or not complete yet, is where the attempt below goes on (a rule broken: it starts

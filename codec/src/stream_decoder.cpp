@@ -83,13 +83,23 @@ Step StreamDecoder::fail(const DecodeError& error, std::size_t consumed) {
     return Step{Status::error, consumed};
 }
 
+// parse_one() just found the error in parsed_, at an offset in the bytes it was given: where it
+// is in the stream, and the stream cannot go on.
+Step StreamDecoder::fail_here(std::size_t consumed) {
+    parsed_.error.offset += offset_;
+    failed_ = true;
+    return Step{Status::error, consumed};
+}
+
 // Bytes of a further message after QUIT (spec §5.7): the stream cannot go on.
 Step StreamDecoder::data_after_quit(std::size_t consumed) {
     return fail({Errc::data_after_quit, offset_, "nothing after QUIT"}, consumed);
 }
 
-// parse_one() just decoded a message into parsed_; `consumed` bytes of this call's input made it.
-Step StreamDecoder::yield(std::size_t consumed) {
+// parse_one() just decoded a message into parsed_: `consumed` bytes of this call's input went
+// into it, and `buffered` bytes at the front of pending_ (when it was decoded there) made it.
+Step StreamDecoder::yield(std::size_t consumed, std::size_t buffered) {
+    yielded_ = buffered;
     progress_.checked = 0;
     context_ = detail::next_context(context_, parsed_.message);
     quit_seen_ = std::holds_alternative<Quit>(parsed_.message);
@@ -184,8 +194,7 @@ Step StreamDecoder::take(std::string_view input) {
             if (step.status != Status::error) {
                 break;
             }
-            parsed_.error.offset += offset_;
-            return fail(parsed_.error, 0);
+            return fail_here(0);
         default: break;
         }
         pending_.assign(input);
@@ -227,15 +236,13 @@ Step StreamDecoder::take(std::string_view input) {
         dirty_ = false;
         Step step = detail::parse_one(context_, pending_, options_, false, parsed_, &progress_);
         if (step.status == Status::message) {
-            yielded_ = step.consumed;
-            return yield(consumed);
+            return yield(consumed, step.consumed);
         }
         if (step.status == Status::error) {
             step = judge_opening(pending_, step);
         }
         if (step.status == Status::error) {
-            parsed_.error.offset += offset_;
-            return fail(parsed_.error, consumed);
+            return fail_here(consumed);
         }
     }
 }
@@ -254,12 +261,10 @@ Step StreamDecoder::pause() {
     // that a turn cut short may still be completed by more bytes.
     const Step step = detail::parse_one(context_, pending_, options_, true, parsed_);
     if (step.status == Status::message) {
-        yielded_ = step.consumed;
-        return yield(0);
+        return yield(0, step.consumed);
     }
     if (step.status == Status::error && parsed_.error.code != Errc::truncated) {
-        parsed_.error.offset += offset_;
-        return fail(parsed_.error, 0);
+        return fail_here(0);
     }
     return Step{};
 }
@@ -283,11 +288,9 @@ Step StreamDecoder::finish() {
     }
     const Step step = detail::parse_one(context_, pending_, options_, true, parsed_);
     if (step.status == Status::message) {
-        yielded_ = step.consumed;
-        return yield(0);
+        return yield(0, step.consumed);
     }
-    parsed_.error.offset += offset_;
-    return fail(parsed_.error, 0);
+    return fail_here(0);
 }
 
 namespace {

@@ -95,10 +95,11 @@ class StreamDecoder {
     [[nodiscard]] Step decide(std::string_view input);
     Step take(std::string_view input);
     Step fail(const DecodeError& error, std::size_t consumed);
+    Step fail_here(std::size_t consumed);
     Step data_after_quit(std::size_t consumed);
     void drop_line_ends_after_quit(std::string_view& input, std::size_t& skipped);
     [[nodiscard]] Step judge_opening(std::string_view bytes, Step step);
-    [[nodiscard]] Step yield(std::size_t consumed);
+    [[nodiscard]] Step yield(std::size_t consumed, std::size_t buffered = 0);
     void drop_yielded();
     [[nodiscard]] std::size_t whole_lines(std::string_view piece) const;
 
