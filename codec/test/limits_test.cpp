@@ -68,7 +68,9 @@ TEST(Limits, TheByteAtTheLimitAndTheFirstFault) {
     };
     const Limits ten = limits(10, 64, 4096);
     const std::string at(10, 'x');
-    const auto error = [](Errc code, std::uint64_t offset) { return DecodeError{code, offset, ""}; };
+    const auto error = [](Errc code, std::uint64_t offset) {
+        return DecodeError{code, offset, ""};
+    };
     const std::string id26 = "BRIDGE\r\nclientID: abcdefghijklmnopqrstuvwxyz\r\n\r\n";
     const Case cases[] = {
         {"a text line of MAX-LINE", Context::chat, at + "\r\n", ten, {}},
@@ -92,7 +94,12 @@ TEST(Limits, TheByteAtTheLimitAndTheFirstFault) {
          limits(1024, 4, 20), error(Errc::message_too_large, 20)},
         {"a clientID past MAX-ID when the stream ends inside it", Context::request,
          "BRIDGE\r\nclientID: abcdefg", limits(1024, 4, 4096), error(Errc::id_too_long, 22)},
-        // two limits at the same byte: the message's before the header count's
+        // two limits at the same byte: the line's or the message's before the clientID's and the
+        // header count's
+        {"a clientID past MAX-ID where its line is past MAX-LINE", Context::request, id26,
+         limits(14, 4, 4096), error(Errc::line_too_long, 22)},
+        {"a clientID past MAX-ID where the message is past MAX-MESSAGE", Context::request, id26,
+         limits(1024, 4, 22), error(Errc::message_too_large, 22)},
         {"a header line one too many at MAX-MESSAGE", Context::request,
          "BRIDGE\r\nclientID: user2000\r\nX: 1\r\n\r\n", limits(1024, 64, 28, 1),
          error(Errc::message_too_large, 28)},
