@@ -1,7 +1,7 @@
 // The incremental decoder (spec §4.1). It decodes in place whatever complete messages a chunk
 // holds, and keeps only an unfinished message's bytes, going on with them when a line completes
 // or a limit is crossed: the lines of a framed message already checked are not checked again
-// (detail::Progress). Every decision is parse_one()'s, on the same bytes a one-shot decode would
+// (detail::Progress), and the bytes of that chunk after the message go back to the caller. Every decision is parse_one()'s, on the same bytes a one-shot decode would
 // see, so the result does not depend on how the stream was split.
 #include "tcpchat/stream_decoder.hpp"
 
@@ -32,6 +32,12 @@ std::size_t after_last_lf(std::string_view bytes) noexcept {
 }
 
 } // namespace
+
+// parse_one() just needed more bytes than `bytes`, the message so far: where its last, unfinished
+// line starts. A framed message's checked lines end there; anything else, after the last LF.
+std::size_t StreamDecoder::unfinished_line(std::string_view bytes) const noexcept {
+    return progress_.checked != 0 ? progress_.checked : after_last_lf(bytes);
+}
 
 // Sets room_ when a call that decides returns, whichever way it does.
 struct StreamDecoder::RoomKeeper {
@@ -153,30 +159,6 @@ Step StreamDecoder::decide(std::string_view input) {
     return step;
 }
 
-// How many bytes at the start of `piece` complete the line pending_ ends with and, in a framed
-// context, the lines after it up to the message's empty line (spec §4.3); 0 when the line is not
-// complete in `piece`.
-std::size_t StreamDecoder::whole_lines(std::string_view piece) const {
-    const bool framed = context_ == Context::request || context_ == Context::response;
-    std::size_t lf = piece.find('\n');
-    if (lf == std::string_view::npos) {
-        return 0;
-    }
-    // The first line's bytes start in pending_: it is the empty line when it is CRLF in all.
-    const std::size_t first = pending_.size() - line_start_ + lf + 1;
-    bool empty = first == 2 && (lf == 1 ? piece[0] == '\r' : pending_.back() == '\r');
-    std::size_t taken = lf + 1;
-    while (framed && !empty) {
-        lf = piece.find('\n', taken);
-        if (lf == std::string_view::npos) {
-            break;
-        }
-        empty = lf == taken + 1 && piece[taken] == '\r';
-        taken = lf + 1;
-    }
-    return taken;
-}
-
 Step StreamDecoder::take(std::string_view input) {
     if (pending_.empty()) {
         if (input.empty()) {
@@ -198,7 +180,7 @@ Step StreamDecoder::take(std::string_view input) {
         default: break;
         }
         pending_.assign(input);
-        line_start_ = after_last_lf(input);
+        line_start_ = unfinished_line(input);
         dirty_ = false;
         return Step{Status::need_more, input.size()};
     }
@@ -211,23 +193,16 @@ Step StreamDecoder::take(std::string_view input) {
             if (input.empty()) {
                 return Step{Status::need_more, consumed};
             }
-            // Take the rest of the current line, and no more than a limit can need; of a framed
-            // message, every complete line up to its empty line, to be checked in one call.
+            // No more than a limit can need. feed() keeps the bytes that only go on with the
+            // current line within the limits; any others complete a line or prove a limit
+            // exceeded, so the message so far is parsed with all of them, and what it does not
+            // take goes back to the caller.
             const std::size_t room = bound > pending_.size() ? bound - pending_.size() : 1;
             const std::string_view piece = input.substr(0, room);
-            const std::size_t taken = whole_lines(piece);
-            const bool line_done = taken != 0;
-            const std::size_t size = line_done ? taken : piece.size();
-            pending_.append(piece.substr(0, size));
-            input.remove_prefix(size);
-            consumed += size;
-            if (line_done) {
-                line_start_ = pending_.size();
-                dirty_ = true;
-            } else {
-                dirty_ = pending_.size() - line_start_ > limits.line_length ||
-                         pending_.size() > limits.message_size;
-            }
+            pending_.append(piece);
+            input.remove_prefix(piece.size());
+            consumed += piece.size();
+            dirty_ = true;
             continue;
         }
         if (quit_seen_) {
@@ -236,7 +211,11 @@ Step StreamDecoder::take(std::string_view input) {
         dirty_ = false;
         Step step = detail::parse_one(context_, pending_, options_, false, parsed_, &progress_);
         if (step.status == Status::message) {
-            return yield(consumed, step.consumed);
+            // Bytes of this call after the message are the caller's again (those kept from
+            // before this call stay: a turn ended by a pause may leave some).
+            const std::size_t lent = std::min(pending_.size() - step.consumed, consumed);
+            pending_.resize(pending_.size() - lent);
+            return yield(consumed - lent, step.consumed);
         }
         if (step.status == Status::error) {
             step = judge_opening(pending_, step);
@@ -244,6 +223,7 @@ Step StreamDecoder::take(std::string_view input) {
         if (step.status == Status::error) {
             return fail_here(consumed);
         }
+        line_start_ = unfinished_line(pending_);
     }
 }
 

@@ -12,15 +12,17 @@
 //
 // A complete message in the input is decoded in place (its views point into the input); only the
 // unfinished tail of a chunk is copied, into a buffer that is reused, so steady-state decoding
-// does not allocate. Limits are enforced while bytes arrive, before the message is complete.
+// does not allocate. The chunk that completes that message is parsed with it in the buffer, and
+// its bytes past the message's end are not consumed: the caller's next feed() decodes them in
+// place. Limits are enforced while bytes arrive, before the message is complete.
 #pragma once
 
 #include "tcpchat/decode.hpp"
 #include "tcpchat/parsed.hpp"
 #include "tcpchat/progress.hpp"
 
-#include <algorithm>
 #include <cstdint>
+#include <cstring>
 #include <string>
 #include <string_view>
 
@@ -41,15 +43,18 @@ class StreamDecoder {
         // no limit exceeded (spec §7): nothing to decide, the bytes are only kept. What most
         // small chunks are, so it costs a compare, a scan for LF and the copy. (An empty input
         // wraps around to the largest size: never this way.)
-        if (input.size() - 1 < room_ &&
-            std::find(input.begin(), input.end(), '\n') == input.end()) {
+        if (input.size() - 1 < room_) {
             if (input.size() == 1) {
-                pending_.push_back(input[0]);
-            } else {
+                if (input[0] != '\n') {
+                    pending_.push_back(input[0]);
+                    --room_;
+                    return Step{Status::need_more, 1};
+                }
+            } else if (std::memchr(input.data(), '\n', input.size()) == nullptr) {
                 pending_.append(input);
+                room_ -= input.size();
+                return Step{Status::need_more, input.size()};
             }
-            room_ -= input.size();
-            return Step{Status::need_more, input.size()};
         }
         return decide(input);
     }
@@ -101,7 +106,7 @@ class StreamDecoder {
     [[nodiscard]] Step judge_opening(std::string_view bytes, Step step);
     [[nodiscard]] Step yield(std::size_t consumed, std::size_t buffered = 0);
     void drop_yielded();
-    [[nodiscard]] std::size_t whole_lines(std::string_view piece) const;
+    [[nodiscard]] std::size_t unfinished_line(std::string_view bytes) const noexcept;
 
     Context context_;
     DecodeOptions options_;
