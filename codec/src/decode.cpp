@@ -929,18 +929,19 @@ constexpr std::ptrdiff_t quit_size = 8; // QUIT CRLF CRLF
 // a method, or a method and a prefix of CRLF. When it cannot, the method line's rule decides now,
 // as on a whole line (spec §8: an unknown method is an error before its line ends).
 bool unfinished_method_line(const char* begin, const char* end) {
-    Input<false> in(begin, end);
-    const bool method = pegtl::parse<g::method>(in);
-    const auto rest = std::size_t(end - in.current());
-    // "BRIDGEA" is no BRIDGE line, but may be BRIDGEACK's: any alternative that met the end.
-    return in.reached_end() || (method && (rest == 0 || (rest == 1 && *in.current() == '\r')));
+    // The method alternatives of g::method, each with its CRLF: the bytes are the start of one.
+    static constexpr std::array<std::string_view, 7> lines = {
+        "REGISTER\r\n", "REGACK\r\n", "BRIDGEACK\r\n", "BRIDGE\r\n",
+        "CHAT\r\n",     "QUIT\r\n",   "ERROR\r\n"};
+    const std::string_view bytes(begin, std::size_t(end - begin));
+    return std::any_of(lines.begin(), lines.end(),
+                       [&](std::string_view line) { return line.starts_with(bytes); });
 }
 
-// The state of a framed message after its checked lines, which end at `checked`.
-detail::Progress save(const ParseState& st, const char* checked) {
-    detail::Progress pr = st.said;
-    pr.checked = std::uint32_t(checked - st.begin);
-    return pr;
+// Records in `to` the state of a framed message after its checked lines, which end at `checked`.
+void save(const ParseState& st, const char* checked, detail::Progress& to) {
+    to = st.said;
+    to.checked = std::uint32_t(checked - st.begin);
 }
 
 // Puts the saved state back, over bytes that start where the message does; returns where the
@@ -1271,7 +1272,7 @@ template <bool Track>
             a.stop = a.seen_end = end;
             a.line_start = line;
             if (to != nullptr) {
-                *to = save(st, line);
+                save(st, line, *to);
             }
             return a;
         }
@@ -1570,14 +1571,15 @@ Step parse_one(Context context, std::string_view bytes, const DecodeOptions& opt
             (line != begin || unfinished_method_line(line, end))) {
             // An unfinished line within the limits waits for its LF, as in attempt_framed().
             if (progress != nullptr) {
-                *progress = save(st, line);
+                save(st, line, *progress);
             }
             step.status = Status::need_more;
             step.consumed = bytes.size();
             return step;
         }
         if (stop == Stop::line && line != begin) {
-            const Progress resume = save(st, line);
+            Progress resume;
+            save(st, line, resume);
             return parse_general(context, bytes, options, final, step, &resume, progress, matching);
         }
     }

@@ -192,6 +192,46 @@ TEST(StreamDecoder, ErrorIsSticky) {
     EXPECT_EQ(decoder.feed("BRIDGE\r\nclientID: a\r\n\r\n").status, Status::message);
 }
 
+// A method line cut before its LF waits only while it can still become one: the start of a
+// method, a method and the start of CRLF (spec §4.2). Anything else is decided on the bytes so
+// far, with the error and offset a decode of those bytes alone reports (§8).
+struct UnfinishedMethodLine {
+    Context context;
+    const char* bytes;
+    bool waits;
+};
+
+// clang-format off
+const UnfinishedMethodLine unfinished_method_lines[] = {
+    {Context::request, "R", true},            {Context::request, "REGI", true},
+    {Context::request, "REGISTER", true},     {Context::request, "REGISTER\r", true},
+    {Context::request, "BRIDGEA", true},      {Context::request, "BRIDGE", true},
+    {Context::request, "BRIDGE\r", true},     {Context::response, "REGAC", true},
+    {Context::response, "BRIDGEACK\r", true}, {Context::response, "ERRO", true},
+    {Context::response, "ERROR\r", true},
+    {Context::request, "REGX", false},        {Context::request, "REGISTERS", false},
+    {Context::request, "REGISTER\rX", false}, {Context::request, "BRIDGE ", false},
+    {Context::request, "BRIDGEACKS", false},  {Context::request, "register", false},
+    {Context::response, "ERROR ", false},     {Context::response, "X", false},
+};
+// clang-format on
+
+TEST(StreamDecoder, AnUnfinishedMethodLineWaitsOnlyWhileItCanStillBeOne) {
+    for (const UnfinishedMethodLine& row : unfinished_method_lines) {
+        SCOPED_TRACE(row.bytes);
+        StreamDecoder decoder(row.context);
+        const Step step = decoder.feed(row.bytes);
+        if (row.waits) {
+            EXPECT_EQ(step.status, Status::need_more);
+            continue;
+        }
+        ASSERT_EQ(step.status, Status::error);
+        const Decoded whole = decode(row.context, row.bytes);
+        ASSERT_FALSE(whole.ok());
+        EXPECT_EQ(decoder.error(), whole.error());
+    }
+}
+
 // A text line `QUIT` could still become the QUIT message until the next two bytes arrive.
 TEST(StreamDecoder, WaitsForTheByteThatTellsQuitFromText) {
     StreamDecoder decoder(Context::chat);
