@@ -1496,9 +1496,14 @@ bool unfinished_first_line(std::string_view bytes, const Limits& limits) {
         const bool text_before_turn = context == Context::chat && a.framing == Framing::crlf &&
                                       (!failure || failure->at < begin + first_line_of_turn) &&
                                       may_be_framed_turn(bytes.substr(0, first_line_of_turn));
+        // An error before the limit's byte that more bytes may still take back (an alternative,
+        // such as a message-framed turn, touched the end) is not overruled by the limit before
+        // the stream ends: which of the two comes first depends on the bytes that decide.
+        const bool earlier_open = !final && touched_end && failure && !is_limit(failure);
         auto limit = limit_exceeded(options.limits, begin, a.line_start, seen_end);
         if (limit && !(text_before_turn && limit->code == Errc::message_too_large) &&
-            (!is_limit(failure) || limit->at <= failure->at)) {
+            (!is_limit(failure) || limit->at <= failure->at) &&
+            !(earlier_open && failure->at < limit->at)) {
             failure = limit;
         }
     }

@@ -8,6 +8,7 @@
 // four option bytes, for stream/ files a chunk pattern, then the bytes on the wire. Replay under
 // the `asan` preset to catch memory errors: the wire bytes are given in a buffer of exactly their
 // size, as the network (and the fuzzer) would.
+#include "fuzz_input.hpp"
 #include "test_support.hpp"
 
 #include <algorithm>
@@ -28,46 +29,22 @@ const fs::path regressions = fs::path(TCPCHAT_SOURCE_DIR) / "codec" / "test" / "
 constexpr Context contexts[] = {Context::request, Context::response, Context::chat_open,
                                 Context::chat};
 
-// The option bytes of fuzz/fuzz_input.hpp: leniency, MAX-LINE, MAX-MESSAGE, MAX-HEADERS|MAX-ID;
-// zero keeps a default. Missing bytes count as zero.
+// A finding read as its fuzz target reads it (fuzz/fuzz_input.hpp: the option bytes, for stream/
+// files a chunk pattern, then the wire bytes), so that a replay runs with the options and the
+// chunks the fuzzer ran.
 struct Replay {
     DecodeOptions options;
     std::vector<std::size_t> chunks; // the fuzzer's chunk sizes, used in turn
     std::string wire;
 
     static Replay read(const std::string& file, bool stream) {
-        std::size_t at = 0;
-        const auto next = [&]() -> std::uint8_t {
-            return at < file.size() ? std::uint8_t(file[at++]) : (++at, std::uint8_t{0});
-        };
-        Replay r;
-        r.options.leniency = Leniency(next()) & Leniency::all;
-        const std::uint8_t line = next();
-        const std::uint8_t message = next();
-        const std::uint8_t counts = next();
-        if (line != 0) {
-            r.options.limits.line_length = line;
+        const auto* data = reinterpret_cast<const std::uint8_t*>(file.data());
+        const fuzz::FuzzInput in = stream ? fuzz::read_stream_input(data, file.size())
+                                          : fuzz::read_options_input(data, file.size());
+        Replay r{in.options, in.chunks, std::string(in.wire)};
+        if (r.chunks.empty()) {
+            r.chunks.push_back(SIZE_MAX); // not a stream finding: the bytes in one piece
         }
-        if (message != 0) {
-            r.options.limits.message_size = 4U * message;
-        }
-        if ((counts & 0x0FU) != 0) {
-            r.options.limits.header_count = (counts & 0x0FU) - 1U;
-        }
-        if ((counts >> 4U) != 0) {
-            r.options.limits.id_length = 4U * (counts >> 4U);
-        }
-        if (stream) {
-            const std::size_t n = (next() & 0x07U) + 1U;
-            for (std::size_t i = 0; i < n; ++i) {
-                const std::uint8_t b = next();
-                r.chunks.push_back(b < 0xF0 ? b : std::size_t(b - 0xEF) * 512U);
-            }
-        }
-        if (std::all_of(r.chunks.begin(), r.chunks.end(), [](std::size_t c) { return c == 0; })) {
-            r.chunks.push_back(SIZE_MAX);
-        }
-        r.wire = file.substr(std::min(at, file.size()));
         return r;
     }
 };
