@@ -1,8 +1,9 @@
 // The incremental decoder (spec §4.1). It decodes in place whatever complete messages a chunk
 // holds, and keeps only an unfinished message's bytes, going on with them when a line completes
 // or a limit is crossed: the lines of a framed message already checked are not checked again
-// (detail::Progress), and the bytes of that chunk after the message go back to the caller. Every decision is parse_one()'s, on the same bytes a one-shot decode would
-// see, so the result does not depend on how the stream was split.
+// (detail::Progress), and the bytes of that chunk after the message go back to the caller. Every
+// decision is parse_one()'s, on the same bytes a one-shot decode would see, so the result does not
+// depend on how the stream was split.
 #include "tcpchat/stream_decoder.hpp"
 
 #include "parse.hpp"
