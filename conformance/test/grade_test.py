@@ -231,6 +231,13 @@ self-bridge: server-at = 127.0.0.1:{self_bridge.port}
     while time.monotonic() < deadline and not sleeping("sleep 61.5"):
         time.sleep(0.1)
     check("the slow client is running", sleeping("sleep 61.5"))
+    # The broken runner exits at once, by itself; the interrupt must come after grade saw it
+    # exit (its log ends with the reason), or grade would rightly count it interrupted.
+    broken_log = out / "stop" / "broken" / "server.log"
+    while time.monotonic() < deadline and not (
+            broken_log.exists() and "HOST:PORT" in broken_log.read_text(errors="replace")):
+        time.sleep(0.1)
+    time.sleep(1.0)
     grade_run.send_signal(signal.SIGINT)
     try:
         grade_run.communicate(timeout=60)
