@@ -1384,18 +1384,28 @@ bool may_be_framed_turn(std::string_view bytes) noexcept {
 // of its own, matched here. Either says only "matched": anything else takes the grammar.
 namespace canonical {
 
+// What text_line() found at the start of the bytes.
+enum class Line : std::uint8_t {
+    text,       // a text line, decoded
+    unfinished, // text bytes to the end and no more: the start of a line (no LF among them)
+    other,      // anything else, for the general path
+};
+
 // A text line (spec §4.4, §5.6) in the chat context: text bytes found a word at a time, then
 // CRLF, within MAX-LINE. A line `QUIT` or `CHAT` may begin a message of several lines (§5.7,
 // §9.2), which the general path tells apart.
-[[gnu::noinline]] bool text_line(std::string_view bytes, const Limits& lim, detail::Parsed& step) {
+[[gnu::noinline]] Line text_line(std::string_view bytes, const Limits& lim, detail::Parsed& step) {
     const std::size_t n = detail::first_non_text(bytes.substr(0, lim.line_length + 1));
+    if (n == bytes.size()) {
+        return Line::unfinished;
+    }
     if (n > lim.line_length || n + 2 > bytes.size() || bytes[n] != '\r' || bytes[n + 1] != '\n') {
-        return false;
+        return Line::other;
     }
     std::string_view text = bytes.substr(0, n);
     const Stuffing stuffed = stuffing(text);
     if (stuffed == Stuffing::bare_quit || text == "CHAT") {
-        return false;
+        return Line::other;
     }
     if (stuffed == Stuffing::stuffed) {
         text.remove_prefix(1);
@@ -1404,7 +1414,7 @@ namespace canonical {
     step.consumed = n + 2;
     step.message = Text{text};
     step.framing = Framing::crlf;
-    return true;
+    return Line::text;
 }
 
 } // namespace canonical
@@ -1532,10 +1542,18 @@ bool unfinished_first_line(std::string_view bytes, const Limits& limits) {
 // first line is unfinished within the limits waits, anything else takes the grammar.
 Step parse_chat_item(std::string_view bytes, const DecodeOptions& options, bool final, Parsed& step,
                      Progress* progress, Matching matching) {
-    if (matching == Matching::fast && canonical::text_line(bytes, options.limits, step)) {
+    const Limits& limits = options.limits;
+    const canonical::Line line = matching == Matching::fast
+                                     ? canonical::text_line(bytes, limits, step)
+                                     : canonical::Line::other;
+    if (line == canonical::Line::text) {
         return step;
     }
-    if (!final && unfinished_first_line(bytes, options.limits)) {
+    // Text bytes alone, no more than any limit allows, are an unfinished first line without a
+    // look for its LF.
+    const bool short_text = line == canonical::Line::unfinished &&
+                            bytes.size() <= std::min(limits.line_length, limits.message_size);
+    if (!final && (short_text || unfinished_first_line(bytes, limits))) {
         // Any chat item is judged once its first line is complete (a text line is a message of
         // its own, §5.6): what the tail of most chunks of a chat is.
         step.status = Status::need_more;

@@ -38,6 +38,40 @@ inline __m128i load(const char* p) noexcept {
 inline int mask_of(__m128i lanes) noexcept {
     return _mm_movemask_epi8(lanes);
 }
+
+// The first 8 (or 4) bytes at `p` in the low lanes, the last 8 (or 4) of the `n` in the high ones:
+// every byte of the `n` once or twice, the first time in order, with loads of fixed sizes only (no
+// copy to the stack that a wider load would then wait for).
+template <typename Word>
+__m128i ends_of(const char* p, std::size_t n) noexcept {
+    Word first = 0;
+    Word last = 0;
+    std::memcpy(&first, p, sizeof first);
+    std::memcpy(&last, p + n - sizeof last, sizeof last);
+    if constexpr (sizeof(Word) == 8) {
+        return _mm_set_epi64x(static_cast<long long>(last), static_cast<long long>(first));
+    } else {
+        return _mm_set_epi32(0x20202020, 0x20202020, static_cast<int>(last),
+                             static_cast<int>(first));
+    }
+}
+
+// first_non_text_sse2() of fewer than 16 bytes (the unfinished tail of a chunk, mostly).
+std::size_t first_non_text_short(const char* p, std::size_t n) noexcept {
+    if (n < 4) {
+        return first_non_text_bytewise(p, 0, n);
+    }
+    const bool words = n >= 8;
+    const std::size_t half = words ? 8 : 4;
+    const __m128i x = words ? ends_of<std::uint64_t>(p, n) : ends_of<std::uint32_t>(p, n);
+    const auto mask = unsigned(mask_of(non_text(x)));
+    if (mask == 0) {
+        return n;
+    }
+    const auto lane = std::size_t(std::countr_zero(mask));
+    // A lane of the first half is that byte; one of the second, a byte from n - half on.
+    return lane < half ? lane : n - half + (lane - half);
+}
 #endif
 
 } // namespace
@@ -74,15 +108,7 @@ std::size_t first_non_text_sse2(std::string_view bytes) noexcept {
     const char* p = bytes.data();
     const std::size_t n = bytes.size();
     if (n < 16) {
-        // Too short for a load of its own: a copy padded with text bytes.
-        alignas(16) char padded[16];
-        std::memset(padded, ' ', sizeof padded);
-        if (n != 0) {
-            std::memcpy(padded, p, n);
-        }
-        const int mask =
-            mask_of(non_text(_mm_load_si128(reinterpret_cast<const __m128i*>(padded))));
-        return mask == 0 ? n : std::size_t(std::countr_zero(unsigned(mask)));
+        return first_non_text_short(p, n);
     }
     std::size_t i = 0;
     // 64 bytes a round: no byte below 0x20 (their minimum) and no DEL is all text, the common
