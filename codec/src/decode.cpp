@@ -79,6 +79,37 @@ struct Failure {
 
 enum class Method : std::uint8_t { none, register_, regack, bridge, bridgeack, chat, quit, error };
 
+// Each method (spec §4.2) with its method line: the one table that the grammar's action, the
+// canonical match and the check of an unfinished method line read.
+struct MethodLine {
+    Method method;
+    std::string_view line; // the method's name, then CRLF
+    [[nodiscard]] constexpr std::string_view name() const {
+        return line.substr(0, line.size() - 2);
+    }
+};
+constexpr std::array<MethodLine, 7> method_lines{{
+    {Method::register_, "REGISTER\r\n"},
+    {Method::regack, "REGACK\r\n"},
+    {Method::bridge, "BRIDGE\r\n"},
+    {Method::bridgeack, "BRIDGEACK\r\n"},
+    {Method::chat, "CHAT\r\n"},
+    {Method::quit, "QUIT\r\n"},
+    {Method::error, "ERROR\r\n"},
+}};
+// The entry of `m`, for a lookup at compile time.
+constexpr const MethodLine& method_line_of(Method m) {
+    return method_lines[std::size_t(m) - 1];
+}
+static_assert([] {
+    for (std::size_t i = 0; i < method_lines.size(); ++i) {
+        if (method_lines[i].method != Method(i + 1)) {
+            return false;
+        }
+    }
+    return true;
+}());
+
 // Header fields in canonical order (spec §4.3): the enumerator order is the order a strict
 // receiver requires.
 enum class Field : std::uint8_t { client_id, ip, port, status, code, reason };
@@ -237,17 +268,9 @@ struct on_line_end {
 
 // The method of a method line's token (spec §4.2).
 Method method_named(std::string_view m) noexcept {
-    const auto is = [&]<std::size_t N>(const char(&name)[N]) {
-        return std::memcmp(m.data(), name, N - 1) == 0;
-    };
-    switch (m.size()) {
-    case 4: return is("CHAT") ? Method::chat : is("QUIT") ? Method::quit : Method::none;
-    case 5: return is("ERROR") ? Method::error : Method::none;
-    case 6: return is("REGACK") ? Method::regack : is("BRIDGE") ? Method::bridge : Method::none;
-    case 8: return is("REGISTER") ? Method::register_ : Method::none;
-    case 9: return is("BRIDGEACK") ? Method::bridgeack : Method::none;
-    default: return Method::none;
-    }
+    const auto* it = std::find_if(method_lines.begin(), method_lines.end(),
+                                  [&](const MethodLine& entry) { return entry.name() == m; });
+    return it != method_lines.end() ? it->method : Method::none;
 }
 
 // The value rules below are each called by both ways of matching a line: the grammar's actions
@@ -929,13 +952,9 @@ constexpr std::ptrdiff_t quit_size = 8; // QUIT CRLF CRLF
 // a method, or a method and a prefix of CRLF. When it cannot, the method line's rule decides now,
 // as on a whole line (spec §8: an unknown method is an error before its line ends).
 bool unfinished_method_line(const char* begin, const char* end) {
-    // The method alternatives of g::method, each with its CRLF: the bytes are the start of one.
-    static constexpr std::array<std::string_view, 7> lines = {
-        "REGISTER\r\n", "REGACK\r\n", "BRIDGEACK\r\n", "BRIDGE\r\n",
-        "CHAT\r\n",     "QUIT\r\n",   "ERROR\r\n"};
     const std::string_view bytes(begin, std::size_t(end - begin));
-    return std::any_of(lines.begin(), lines.end(),
-                       [&](std::string_view line) { return line.starts_with(bytes); });
+    return std::any_of(method_lines.begin(), method_lines.end(),
+                       [&](const MethodLine& m) { return m.line.starts_with(bytes); });
 }
 
 // Records in `to` the state of a framed message after its checked lines, which end at `checked`.
@@ -996,16 +1015,16 @@ class CanonicalLine {
         }
         switch (line_[0]) {
         case 'R': {
-            const char* next = method("REGISTER\r\n", Method::register_);
-            return next != nullptr ? next : method("REGACK\r\n", Method::regack);
+            const char* next = method<Method::register_>();
+            return next != nullptr ? next : method<Method::regack>();
         }
         case 'B': {
-            const char* next = method("BRIDGEACK\r\n", Method::bridgeack);
-            return next != nullptr ? next : method("BRIDGE\r\n", Method::bridge);
+            const char* next = method<Method::bridgeack>();
+            return next != nullptr ? next : method<Method::bridge>();
         }
-        case 'C': return method("CHAT\r\n", Method::chat);
-        case 'Q': return method("QUIT\r\n", Method::quit);
-        case 'E': return method("ERROR\r\n", Method::error);
+        case 'C': return method<Method::chat>();
+        case 'Q': return method<Method::quit>();
+        case 'E': return method<Method::error>();
         default: return nullptr;
         }
     }
@@ -1042,13 +1061,16 @@ class CanonicalLine {
     [[nodiscard]] bool starts(const char (&text)[N]) const noexcept {
         return std::size_t(end_ - line_) >= N - 1 && std::memcmp(line_, text, N - 1) == 0;
     }
-    template <std::size_t N>
-    [[gnu::always_inline]] const char* method(const char (&line)[N], Method m) {
-        if (!starts(line)) {
+    // The method line of `M`, from the table.
+    template <Method M>
+    [[gnu::always_inline]] const char* method() {
+        constexpr std::string_view line = method_line_of(M).line;
+        if (std::size_t(end_ - line_) < line.size() ||
+            std::memcmp(line_, line.data(), line.size()) != 0) {
             return nullptr;
         }
-        on_method(m, line_, st_);
-        const char* cr = line_ + N - 3;
+        on_method(M, line_, st_);
+        const char* cr = line_ + line.size() - 2;
         line_end(cr, cr + 2, st_);
         return cr + 2;
     }
