@@ -4,6 +4,7 @@
 #include "test_support.hpp"
 #include "throw_count.hpp"
 
+#include <algorithm>
 #include <gtest/gtest.h>
 #include <random>
 
@@ -229,6 +230,47 @@ TEST(StreamDecoder, AnUnfinishedMethodLineWaitsOnlyWhileItCanStillBeOne) {
         const Decoded whole = decode(row.context, row.bytes);
         ASSERT_FALSE(whole.ok());
         EXPECT_EQ(decoder.error(), whole.error());
+    }
+}
+
+// The same for every method of spec §4.2 and every byte, in both framed contexts: bytes that
+// start a method's line wait (a method not of the context is an error only once its line ends);
+// any others are decided at once, as a decode of those bytes alone decides them.
+TEST(StreamDecoder, EveryMethodLineWaitsUntilItCannotBeOne) {
+    const std::string_view methods[] = {"REGISTER", "REGACK", "BRIDGE", "BRIDGEACK",
+                                        "CHAT",     "QUIT",   "ERROR"};
+    const auto may_become_one = [&](std::string_view bytes) {
+        return std::any_of(std::begin(methods), std::end(methods), [&](std::string_view m) {
+            return (std::string(m) + "\r\n").starts_with(bytes);
+        });
+    };
+    for (const Context context : {Context::request, Context::response}) {
+        for (const std::string_view method : methods) {
+            const std::string line = std::string(method) + "\r\n";
+            for (std::size_t n = 0; n < line.size(); ++n) {
+                for (unsigned b = 0; b < 256; ++b) {
+                    const std::string bytes = line.substr(0, n) + char(b);
+                    if (b == '\n' || bytes == "\r") {
+                        // A whole line, or a bare LF: decided as one. A CR first waits for the
+                        // byte that tells a bare CR from an empty line (§8: two errors).
+                        continue;
+                    }
+                    StreamDecoder decoder(context);
+                    const Step step = decoder.feed(bytes);
+                    if (may_become_one(bytes)) {
+                        EXPECT_EQ(step.status, Status::need_more) << testing::PrintToString(bytes);
+                        continue;
+                    }
+                    if (step.status != Status::error) {
+                        ADD_FAILURE() << "waits: " << testing::PrintToString(bytes);
+                        continue;
+                    }
+                    const Decoded whole = decode(context, bytes);
+                    ASSERT_FALSE(whole.ok());
+                    EXPECT_EQ(decoder.error(), whole.error()) << testing::PrintToString(bytes);
+                }
+            }
+        }
     }
 }
 
