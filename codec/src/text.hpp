@@ -14,7 +14,8 @@ namespace tcpchat::detail {
 
 // The index of the first byte of `bytes` that is not a text byte, or bytes.size(). A text line's
 // CR is not a text byte, so one pass finds where the line's text ends and whether all of it is
-// text. Sixteen bytes at a time with SSE2 where the target has it (every x86-64), else eight.
+// text. Sixteen bytes at a time with SSE2 where the target has it (every x86-64), fewer than
+// sixteen as their first and last eight (or four); else eight at a time.
 [[nodiscard]] std::size_t first_non_text(std::string_view bytes) noexcept;
 
 // The two ways first_non_text() may be built, each for itself (the tests check both).
