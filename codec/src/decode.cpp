@@ -1403,7 +1403,8 @@ bool may_be_framed_turn(std::string_view bytes) noexcept {
 
 // Nearly every message on the wire is canonical (spec §4.4, §9.1). A framed message's canonical
 // lines are matched by comparing bytes (CanonicalLine); in a chat, a text line is one message
-// of its own, matched here. Either says only "matched": anything else takes the grammar.
+// of its own, matched here. Either says only "matched" (or, of a text line's first bytes,
+// "unfinished"): anything else takes the grammar.
 namespace canonical {
 
 // What text_line() found at the start of the bytes.
