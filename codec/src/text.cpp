@@ -39,9 +39,10 @@ inline int mask_of(__m128i lanes) noexcept {
     return _mm_movemask_epi8(lanes);
 }
 
-// The first 8 (or 4) bytes at `p` in the low lanes, the last 8 (or 4) of the `n` in the high ones:
-// every byte of the `n` once or twice, the first time in order, with loads of fixed sizes only (no
-// copy to the stack that a wider load would then wait for).
+// The first 8 (or 4) bytes at `p` in the low lanes, the last 8 (or 4) of the `n` after them (with
+// 4, the 8 lanes left are spaces, a text byte): every byte of the `n` once or twice, the first
+// time in order, with loads of fixed sizes only (no copy to the stack that a wider load would
+// then wait for).
 template <typename Word>
 __m128i ends_of(const char* p, std::size_t n) noexcept {
     Word first = 0;
