@@ -22,6 +22,11 @@ using namespace std::chrono_literals;
 
 namespace {
 
+// Where the runner connects to a client under test on the port it gave it.
+Endpoint client_at(std::uint16_t port) {
+    return {"127.0.0.1", port};
+}
+
 std::string taken_text(std::uint16_t port) {
     return "port " + std::to_string(port) + " (the client's {port}) was taken by another program";
 }
@@ -144,14 +149,14 @@ std::optional<Failure> Engine::do_connect(const tt::Step& s, const tt::Connect& 
         if (mode_ == Mode::server) {
             to = {options_.server_host, options_.server_port};
         } else {
-            to = {"127.0.0.1", std::uint16_t(std::stoi(bindings_[c.to + ".port"]))};
+            to = client_at(std::uint16_t(std::stoi(bindings_[c.to + ".port"])));
         }
         const auto until = deadline();
         while (true) {
             // A client under test may not be listening yet: wait until it is, up to the deadline
             // (§T.9.3); a listener of another program on its port is not the client.
             const Listener who =
-                mode_ == Mode::server ? Listener::ours : listener_of(to.port, terminal_.group());
+                mode_ == Mode::server ? Listener::ours : listener_of(to, terminal_.group());
             if (who == Listener::foreign) {
                 port_taken_ = taken_text(to.port);
                 return Failure{s.line, port_taken_, {}, {}, false};
@@ -446,7 +451,7 @@ CaseResult Engine::run() {
         // A client that could not listen on its port fails before anyone connects to it.
         const auto port = std::uint16_t(std::stoi(bindings_[case_.client + ".port"]));
         if (result.failure && port_taken_.empty() && listens(case_, case_.client) &&
-            listener_of(port, terminal_.group()) == Listener::foreign) {
+            listener_of(client_at(port), terminal_.group()) == Listener::foreign) {
             port_taken_ = taken_text(port);
         }
         terminal_.reap();

@@ -231,8 +231,8 @@ void GroupLeader::release() noexcept {
     pid_ = -1;
 }
 
-Listener listener_of(std::uint16_t port, pid_t group) {
-    const auto listening = listening_sockets(port);
+Listener listener_of(const Endpoint& to, pid_t group) {
+    const auto listening = listening_sockets(to);
     if (listening.empty()) {
         return Listener::none;
     }

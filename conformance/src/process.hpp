@@ -36,12 +36,13 @@ fill_command(std::string command,
 // The inodes of the sockets that the processes of this group hold open (see listening_sockets()).
 [[nodiscard]] std::vector<unsigned long> sockets_of_group(pid_t group);
 
-// Who listens on a port given to an implementation under test: its process group alone, nobody,
-// or (also) another program. The runner picks a free port and releases it before the
-// implementation binds it, so another program (another run of `grade -j N`, another test) can
-// take it in between; connections to the port may then reach that program.
+// Who listens where the runner connects to an implementation under test (see
+// listening_sockets()): its process group alone, nobody, or (also) another program. The runner
+// picks a free port and releases it before the implementation binds it, so another program
+// (another run of `grade -j N`, another test) can take it in between; connections to it may then
+// reach that program.
 enum class Listener { ours, none, foreign };
-[[nodiscard]] Listener listener_of(std::uint16_t port, pid_t group);
+[[nodiscard]] Listener listener_of(const Endpoint& to, pid_t group);
 
 // The process groups this runner started and has not stopped yet, so that a runner stopped by a
 // signal (Ctrl-C, or grade's time limit) takes them along instead of leaving them running.

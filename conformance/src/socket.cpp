@@ -246,10 +246,62 @@ bool wait_readable(int fd, Clock::time_point deadline) {
     }
 }
 
-std::vector<unsigned long> listening_sockets(std::uint16_t port) {
+namespace {
+
+// A local address as /proc/net/tcp{,6} prints it: the address's bytes as 32-bit words, each in
+// the machine's byte order, in hex ("0200007F" is 127.0.0.2 here). False if it is not one.
+bool table_address(std::string_view hex, unsigned char* bytes, std::size_t size) {
+    if (hex.size() != 2 * size) {
+        return false;
+    }
+    for (std::size_t word = 0; word < size / 4; ++word) {
+        std::uint32_t value = 0;
+        for (const char c : hex.substr(8 * word, 8)) {
+            const int digit = c >= '0' && c <= '9'   ? c - '0'
+                              : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                                     : -1;
+            if (digit < 0) {
+                return false;
+            }
+            value = value << 4 | std::uint32_t(digit);
+        }
+        std::memcpy(bytes + 4 * word, &value, 4);
+    }
+    return true;
+}
+
+// Whether a socket listening on `local` (the table's hex, IPv4 or IPv6) can take a connection
+// made to `to`: the same address, the IPv4 address mapped into IPv6, or the unspecified address
+// of a family that reaches it (0.0.0.0 for IPv4, :: for both, as a dual-stack socket does).
+bool reaches(std::string_view local, const sockaddr_storage& to) {
+    const auto* v4 = reinterpret_cast<const sockaddr_in*>(&to);
+    const auto* v6 = reinterpret_cast<const sockaddr_in6*>(&to);
+    if (in_addr a{}; table_address(local, reinterpret_cast<unsigned char*>(&a), sizeof a)) {
+        return to.ss_family == AF_INET &&
+               (a.s_addr == htonl(INADDR_ANY) || a.s_addr == v4->sin_addr.s_addr);
+    }
+    in6_addr a{};
+    if (!table_address(local, a.s6_addr, sizeof a.s6_addr)) {
+        return false;
+    }
+    if (IN6_IS_ADDR_UNSPECIFIED(&a)) {
+        return true;
+    }
+    if (to.ss_family == AF_INET) {
+        return IN6_IS_ADDR_V4MAPPED(&a) && std::memcmp(a.s6_addr + 12, &v4->sin_addr, 4) == 0;
+    }
+    return IN6_ARE_ADDR_EQUAL(&a, &v6->sin6_addr);
+}
+
+} // namespace
+
+std::vector<unsigned long> listening_sockets(const Endpoint& to) {
     // Lines as "  0: 0200007F:15B3 00000000:0000 0A 00000000:00000000 00:00000000 00000000
     // 1000 0 123456 ...": local address:port in hex, the remote one, the state (0A is LISTEN),
     // queues, timer, retransmits, uid, timeout, then the socket's inode.
+    sockaddr_storage target{};
+    socklen_t target_len = 0;
+    const bool any_address = !make_address(to.host, to.port, target, target_len);
     std::vector<unsigned long> out;
     for (const char* table : {"/proc/net/tcp", "/proc/net/tcp6"}) {
         std::ifstream in(table);
@@ -265,8 +317,11 @@ std::vector<unsigned long> listening_sockets(std::uint16_t port) {
                 state != 0x0A) {
                 continue;
             }
-            const char* colon = std::strrchr(local, ':');
-            if (colon != nullptr && std::strtoul(colon + 1, nullptr, 16) == port) {
+            const std::string_view address = local;
+            const auto colon = address.rfind(':');
+            if (colon != std::string_view::npos &&
+                std::strtoul(local + colon + 1, nullptr, 16) == to.port &&
+                (any_address || reaches(address.substr(0, colon), target))) {
                 out.push_back(inode);
             }
         }

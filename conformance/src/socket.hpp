@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace tcpchat::conformance {
@@ -58,10 +59,13 @@ struct Endpoint {
 // read them in time (a full send buffer must not hang the runner).
 bool write_all(int fd, std::string_view bytes, Clock::time_point deadline);
 
-// The inodes of the TCP sockets of this machine that listen on `port` (any address), as the
-// kernel lists them in /proc/net/tcp and /proc/net/tcp6; whose they are is in /proc/PID/fd.
-// Unlike a connection, asking this disturbs no server.
-[[nodiscard]] std::vector<unsigned long> listening_sockets(std::uint16_t port);
+// The inodes of the TCP sockets of this machine that listen where a connection to `to` can
+// arrive: on its port, at its address or an unspecified one (0.0.0.0, ::) that takes it; at any
+// address when to.host is not an IP address. A socket on the same port at another address
+// (127.0.0.1 beside 127.0.0.2) is not in the way: the kernel hands out one port number to both.
+// As the kernel lists them in /proc/net/tcp and /proc/net/tcp6; whose they are is in
+// /proc/PID/fd. Unlike a connection, asking this disturbs no server.
+[[nodiscard]] std::vector<unsigned long> listening_sockets(const Endpoint& to);
 
 // Waits until fd is readable or the deadline passes; true if readable.
 bool wait_readable(int fd, Clock::time_point deadline);

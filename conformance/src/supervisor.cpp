@@ -99,7 +99,7 @@ class Supervised {
         if (auto st = process_->exit_status_within(r.passed ? 0ms : 200ms)) {
             return describe_exit(*st);
         }
-        if (listener_of(options_.server_port, process_->group()) != Listener::ours) {
+        if (listener_of(where(), process_->group()) != Listener::ours) {
             return "stopped accepting connections (still running, no longer listening)";
         }
         return r.passed ? std::nullopt : stopped_serving(options_, probes);
@@ -110,6 +110,9 @@ class Supervised {
 
   private:
     static constexpr int port_attempts = 5;
+
+    // Where the runner connects to the server.
+    [[nodiscard]] Endpoint where() const { return {options_.server_host, options_.server_port}; }
 
     // One start on a fresh free port; port_taken_ tells whether another program took it.
     std::optional<std::string> start_once() {
@@ -131,8 +134,7 @@ class Supervised {
             return "cannot start '" + command + "': " + process_->error();
         }
         const auto until = Clock::now() + options_.start_timeout;
-        for (Listener who;
-             (who = listener_of(options_.server_port, process_->group())) != Listener::ours;) {
+        for (Listener who; (who = listener_of(where(), process_->group())) != Listener::ours;) {
             // A server that finds its port taken may exit or keep trying: either way it is
             // not the one listening there, and the runner must not test the other one.
             if (who == Listener::foreign) {

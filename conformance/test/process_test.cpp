@@ -1,6 +1,7 @@
 // The implementation under test as a process group: its end is seen without releasing its
 // group's id, so that stopping it can never signal a group that another process took the id of.
 #include "process.hpp"
+#include "socket.hpp"
 #include "terminal.hpp"
 
 #include <chrono>
@@ -113,6 +114,80 @@ TEST(Process, DiesWithARunnerKilledOutright) {
     }
     EXPECT_TRUE(state == 0 || state == 'Z') << "the implementation outlived its runner";
 }
+
+// The first line the process printed, waiting up to 10 s for it.
+std::string first_line(Process& p) {
+    std::string out;
+    for (auto until = Clock::now() + 10s;
+         out.find('\n') == std::string::npos && Clock::now() < until;) {
+        out += p.take_output();
+    }
+    return out.substr(0, out.find('\n'));
+}
+
+// The kernel gives one port number to sockets at different addresses: a test elsewhere listening
+// on 127.0.0.1:P while the server under test listens on 127.0.0.2:P takes no connection of the
+// runner's, so the server is still the one listening where the runner connects.
+TEST(ListenerOf, AnotherProgramOnTheSamePortAtAnotherAddressIsNotInTheWay) {
+    std::string error;
+    const Fd other = listen_on("127.0.0.1", 0, error);
+    ASSERT_TRUE(other.valid()) << error;
+    const std::uint16_t port = local_endpoint(other.get())->port;
+    Process server("exec python3 -c 'import socket, time\n"
+                   "s = socket.socket(); s.bind((\"127.0.0.2\", " +
+                   std::to_string(port) +
+                   ")); s.listen()\n"
+                   "print(\"listening\", flush=True); time.sleep(60)'");
+    ASSERT_EQ(first_line(server), "listening");
+    EXPECT_EQ(listener_of({"127.0.0.2", port}, server.group()), Listener::ours);
+    EXPECT_EQ(listener_of({"127.0.0.1", port}, server.group()), Listener::foreign);
+    EXPECT_EQ(listener_of({"127.0.0.3", port}, server.group()), Listener::none);
+}
+
+struct ReachRow {
+    std::string name;
+    std::string listen_at; // a socket of another program
+    std::string connect_to;
+    Listener expected;
+};
+
+void PrintTo(const ReachRow& row, std::ostream* os) {
+    *os << row.name;
+}
+
+class ListenersReached : public ::testing::TestWithParam<ReachRow> {};
+
+// Which listening sockets a connection to an address can arrive at: the same address, the
+// unspecified address of a family that takes it, an IPv4 address mapped into IPv6; any, when
+// the host is not an IP address. The group holds no socket, so each one found is another's.
+TEST_P(ListenersReached, AsTheKernelRoutesAConnection) {
+    const ReachRow& row = GetParam();
+    std::string error;
+    const Fd other = listen_on(row.listen_at, 0, error);
+    if (!other.valid()) {
+        GTEST_SKIP() << error; // no IPv6 on this machine
+    }
+    const std::uint16_t port = local_endpoint(other.get())->port;
+    Process nobody("exec sleep 60");
+    ASSERT_EQ(nobody.error(), "");
+    EXPECT_EQ(listener_of({row.connect_to, port}, nobody.group()), row.expected);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Socket, ListenersReached,
+    ::testing::Values(ReachRow{"SameAddress", "127.0.0.2", "127.0.0.2", Listener::foreign},
+                      ReachRow{"OtherAddress", "127.0.0.1", "127.0.0.2", Listener::none},
+                      ReachRow{"AnyIPv4TakesIPv4", "0.0.0.0", "127.0.0.2", Listener::foreign},
+                      ReachRow{"AnyIPv4TakesNoIPv6", "0.0.0.0", "::1", Listener::none},
+                      ReachRow{"AnyIPv6TakesIPv4", "::", "127.0.0.2", Listener::foreign},
+                      ReachRow{"AnyIPv6TakesIPv6", "::", "::1", Listener::foreign},
+                      ReachRow{"SameIPv6Address", "::1", "::1", Listener::foreign},
+                      ReachRow{"IPv6LoopbackTakesNoIPv4", "::1", "127.0.0.1", Listener::none},
+                      ReachRow{"MappedIPv4", "::ffff:127.0.0.2", "127.0.0.2", Listener::foreign},
+                      ReachRow{"OtherMappedIPv4", "::ffff:127.0.0.2", "127.0.0.1", Listener::none},
+                      ReachRow{"NotAnAddressMeansAnyAddress", "127.0.0.1", "localhost",
+                               Listener::foreign}),
+    [](const auto& info) { return info.param.name; });
 
 // The client in its terminal: the same rule.
 TEST(Terminal, HoldsTheGroupIdUntilStopped) {
